@@ -1,0 +1,60 @@
+# The project's entry points. `make run` and `make test` are the two commands of the README.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+export PYTHON
+# No telemetry calls out, no TensorFlow chatter, no SQLAlchemy 2.0 banner.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+KNOWLEDGE_BASE := $(wildcard data/knowledge_base/*.yml)
+SPACY_MODEL := build/spacy/en_liptwitch/meta.json
+LOOKUPS := build/nlu/knowledge_base.yml
+TRAINING_DATA := data/nlu data/rules data/stories $(LOOKUPS)
+TRAINING_INPUTS := config.yml domain.yml $(LOOKUPS) $(SPACY_MODEL) liptwitch/rasa_components.py \
+                   $(shell find data/nlu data/rules data/stories -name '*.yml')
+MODEL := models/lip-twitch-guide.tar.gz
+
+.PHONY: install train run test check-kb lint clean
+
+install: $(VENV)/.installed $(SPACY_MODEL) $(LOOKUPS)
+
+$(VENV)/.installed: requirements.txt constraints.txt scripts/setup-venv.sh
+	@scripts/setup-venv.sh $(VENV)
+	@touch $@
+
+$(SPACY_MODEL): liptwitch/spacy_pipeline.py $(VENV)/.installed
+	@echo "==> Building the project's spaCy pipeline"
+	@$(PY) -m liptwitch.spacy_pipeline build/spacy/en_liptwitch
+
+$(LOOKUPS): $(KNOWLEDGE_BASE) liptwitch/nlu_export.py liptwitch/knowledge_base.py $(VENV)/.installed
+	@echo "==> Checking the knowledge base and writing the NLU lookup table"
+	@$(PY) -m liptwitch.nlu_export $@
+
+# Trains only when the data, domain or configuration changed (Make compares the files' times;
+# Rasa itself then reuses whatever parts of the old model still fit).
+$(MODEL): $(TRAINING_INPUTS)
+	@echo "==> Training the assistant (a minute or two)"
+	@$(RASA) train --data $(TRAINING_DATA) --config config.yml --domain domain.yml \
+	  --out models --fixed-model-name lip-twitch-guide
+	@touch $@
+
+train: install $(MODEL)
+
+run: train
+	@VENV=$(VENV) MODEL=$(MODEL) scripts/run.sh
+
+test: train
+	@$(PY) -m pytest
+
+check-kb: $(VENV)/.installed
+	@$(PY) -m liptwitch.nlu_export /dev/null
+
+lint: $(VENV)/.installed
+	@$(VENV)/bin/ruff check liptwitch actions tests
+
+clean:
+	rm -rf build models results logs .pytest_cache

@@ -1,0 +1,89 @@
+"""The action server's actions: thin adapters from rasa-sdk to liptwitch.answers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from liptwitch.answers import INTRO, TOPIC_ENTITY, Answerer, Context, Reply
+from liptwitch.knowledge_base import load_knowledge_base
+from liptwitch.text import PhraseMatcher
+
+logger = logging.getLogger(__name__)
+
+# Loaded once when the action server starts: a broken knowledge base stops it with a clear error.
+KNOWLEDGE_BASE = load_knowledge_base()
+ANSWERER = Answerer(KNOWLEDGE_BASE)
+TOPIC_MATCHER = PhraseMatcher(KNOWLEDGE_BASE.synonym_index())
+
+
+def is_first_reply(tracker: Tracker) -> bool:
+    """True when the assistant has not said anything yet in this conversation (session)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            return False
+        if event.get("event") == "session_started":
+            return True
+    return True
+
+
+def topic_ids(tracker: Tracker) -> list[str]:
+    """The knowledge-base ids of the topics in the latest message.
+
+    The NLU pipeline has already resolved them; the matcher here also covers a value that was not
+    resolved (a model trained without the resolver, or a hand-written button payload).
+    """
+    ids = []
+    for entity in tracker.latest_message.get("entities", []):
+        if entity.get("entity") != TOPIC_ENTITY:
+            continue
+        value = str(entity.get("value", ""))
+        item_id = value if value in KNOWLEDGE_BASE.items else TOPIC_MATCHER.resolve(value)
+        if item_id:
+            ids.append(item_id)
+    return list(dict.fromkeys(ids))
+
+
+def current_context(tracker: Tracker) -> Context:
+    return Context(topics=tuple(tracker.get_slot("context_topics") or ()),
+                   kind=tracker.get_slot("context_kind") or None,
+                   listed=bool(tracker.get_slot("context_listed")))
+
+
+def context_events(context: Context) -> list[EventType]:
+    return [SlotSet("context_topics", list(context.topics)), SlotSet("context_kind", context.kind),
+            SlotSet("context_listed", context.listed)]
+
+
+def send(dispatcher: CollectingDispatcher, reply: Reply, intent: str) -> None:
+    dispatcher.utter_message(text=reply.text,
+                             buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons],
+                             json_message=reply.custom(intent=intent))
+
+
+class ActionAnswerQuestion(Action):
+    """Answers a question about lip twitching from the knowledge base, keeping the context."""
+
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        context = current_context(tracker)
+        try:
+            reply, context = ANSWERER.respond(intent, topic_ids(tracker), context)
+        except ValueError:
+            logger.warning("action_answer_question ran for intent '%s', which it does not answer.", intent)
+            reply = None
+        if is_first_reply(tracker):
+            dispatcher.utter_message(text=INTRO)
+        if reply is None:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        send(dispatcher, reply, intent)
+        return context_events(context)

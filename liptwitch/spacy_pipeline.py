@@ -1,0 +1,39 @@
+"""Builds the project's own English spaCy pipeline, with no model download.
+
+Official spaCy models come from GitHub, which is out of reach here and on many production hosts.
+The pipeline is a blank English tokenizer plus a lookup lemmatizer whose tables come from the
+`spacy-lookups-data` package (installed from PyPI), so "twitching" and "twitches" share "twitch".
+
+    python -m liptwitch.spacy_pipeline build/spacy/en_liptwitch
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "build" / "spacy" / "en_liptwitch"
+
+
+def build_pipeline() -> Language:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()  # reads the lookup tables from spacy-lookups-data
+    nlp.meta["name"] = "liptwitch"
+    nlp.meta["description"] = "Blank English tokenizer and lookup lemmatizer for the lip-twitching assistant"
+    return nlp
+
+
+def main(argv: list[str]) -> int:
+    target = Path(argv[0]) if argv else DEFAULT_PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    build_pipeline().to_disk(target)
+    print(f"spaCy pipeline written to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

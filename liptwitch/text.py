@@ -1,0 +1,135 @@
+"""Text normalisation and typo-tolerant phrase matching, shared by the NLU and the actions.
+
+People write "coffe", "Energy-Drinks", "parkinsons" or "B12!!": matching works on a normalised form
+and tolerates small edit distances, scaled to the length of the word so that short words ("ms",
+"tea") must match exactly.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents and punctuation removed, apostrophes dropped, single spaces."""
+    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower().replace("'", "")
+    return _NOT_WORD.sub(" ", text).strip()
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance (adjacent swaps count 1), or limit + 1 once it exceeds limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, start=1):
+            cost = 0 if char_a == char_b else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def allowed_typos(word: str) -> int:
+    """How many edits a word of this length may carry and still be recognised."""
+    if len(word) <= 3:
+        return 0
+    if len(word) <= 7:
+        return 1
+    return 2
+
+
+def _singular(word: str) -> str:
+    for ending, replacement in (("ies", "y"), ("sses", "ss"), ("s", "")):
+        if word.endswith(ending) and len(word) > len(ending) + 2 and not word.endswith("ss"):
+            return word[: -len(ending)] + replacement
+    return word
+
+
+@lru_cache(maxsize=8192)
+def word_distance(word: str, known: str) -> int | None:
+    """0 for the same word (or its plural), the number of typos if tolerable, else None."""
+    if word == known or _singular(word) == _singular(known):
+        return 0
+    limit = allowed_typos(known)
+    distance = edit_distance(word, known, limit) if limit else limit + 1
+    return distance if distance <= limit else None
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int  # word positions in the normalised text, end exclusive
+    end: int
+    phrase: str
+    value: str
+    exact: bool
+
+
+class PhraseMatcher:
+    """Finds known phrases in text, word by word, tolerating typos; maps each phrase to a value."""
+
+    def __init__(self, phrases: dict[str, str]) -> None:
+        self._phrases: dict[tuple[str, ...], str] = {}
+        for phrase, value in phrases.items():
+            words = tuple(normalise(phrase).split())
+            if words:
+                self._phrases.setdefault(words, value)
+        self._by_length = sorted({len(words) for words in self._phrases}, reverse=True)
+
+    def resolve(self, text: str) -> str | None:
+        """The value of the phrase `text` names, exactly or with typos; else the longest phrase inside it."""
+        words = tuple(normalise(text).split())
+        if not words:
+            return None
+        whole = self._match_window(words, 0)
+        if whole:
+            return whole.value
+        found = self.find(text)
+        return max(found, key=lambda m: (m.end - m.start, m.exact)).value if found else None
+
+    def find(self, text: str) -> list[Match]:
+        """All non-overlapping known phrases in `text`, longest first, left to right."""
+        words = normalise(text).split()
+        taken = [False] * len(words)
+        matches: list[Match] = []
+        for length in self._by_length:
+            for start in range(len(words) - length + 1):
+                if any(taken[start:start + length]):
+                    continue
+                window = tuple(words[start:start + length])
+                match = self._match_window(window, start)
+                if match:
+                    matches.append(match)
+                    for position in range(start, start + length):
+                        taken[position] = True
+        return sorted(matches, key=lambda m: m.start)
+
+    def _match_window(self, window: tuple[str, ...], start: int) -> Match | None:
+        value = self._phrases.get(window)
+        if value is not None:
+            return Match(start, start + len(window), " ".join(window), value, exact=True)
+        best: tuple[int, tuple[str, ...]] | None = None
+        for known in self._phrases:
+            if len(known) != len(window):
+                continue
+            distances = [word_distance(word, known_word) for word, known_word in zip(window, known)]
+            if None not in distances:
+                total = sum(distances)  # type: ignore[arg-type]
+                if best is None or total < best[0]:
+                    best = (total, known)
+        if best is None:
+            return None
+        known = best[1]
+        return Match(start, start + len(window), " ".join(known), self._phrases[known], exact=best[0] == 0)

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Starts the action server and the Rasa server, says where to talk to the assistant, and stops
+# both on Ctrl-C. Called by `make run` once the model is trained.
+set -uo pipefail
+venv=${VENV:-.venv}
+model=${MODEL:-models/lip-twitch-guide.tar.gz}
+rasa_port=${RASA_PORT:-5005}
+action_port=${ACTION_PORT:-5055}
+mkdir -p logs
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  if [ ${#pids[@]} -gt 0 ]; then
+    echo; echo "==> Stopping the assistant"
+    kill "${pids[@]}" 2>/dev/null
+    wait "${pids[@]}" 2>/dev/null
+  fi
+  exit 0
+}
+trap stop INT TERM EXIT
+
+for port in "$rasa_port" "$action_port"; do
+  if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "error: port $port is already in use (another 'make run'?). Stop it, or set RASA_PORT/ACTION_PORT." >&2
+    exit 1
+  fi
+done
+
+echo "==> Starting the action server on port $action_port (log: logs/actions.log)"
+"$venv/bin/rasa" run actions --actions actions --port "$action_port" >logs/actions.log 2>&1 &
+pids+=($!)
+echo "==> Starting the Rasa server on port $rasa_port (log: logs/rasa.log)"
+"$venv/bin/rasa" run --model "$model" --port "$rasa_port" --credentials credentials.yml \
+  --endpoints endpoints.yml --cors "*" >logs/rasa.log 2>&1 &
+pids+=($!)
+
+echo -n "==> Waiting for the assistant to be ready"
+for _ in $(seq 1 180); do
+  for pid in "${pids[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo; echo "error: a server stopped while starting; the end of its log:" >&2
+      tail -n 20 logs/actions.log logs/rasa.log >&2
+      exit 1
+    fi
+  done
+  if curl -sf "http://127.0.0.1:$rasa_port/" >/dev/null && curl -sf "http://127.0.0.1:$action_port/health" >/dev/null; then
+    break
+  fi
+  echo -n "."; sleep 1
+done
+echo
+cat <<MSG
+==> The Lip Twitch Guide is running.
+    REST:      curl -s -XPOST http://localhost:$rasa_port/webhooks/rest/webhook \\
+                 -H 'Content-Type: application/json' -d '{"sender": "me", "message": "can coffee make my lip twitch?"}'
+    socket.io: http://localhost:$rasa_port/socket.io (for the web chat widget)
+    Press Ctrl-C to stop.
+MSG
+wait -n "${pids[@]}"
+echo "error: a server stopped; see logs/actions.log and logs/rasa.log" >&2

@@ -1,0 +1,65 @@
+"""The action server's actions, run on tracker fixtures as the Rasa server would send them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import ActionAnswerQuestion
+from liptwitch.answers import INTRO
+from tests.helpers import REPO
+
+FIXTURES = REPO / "tests" / "fixtures" / "trackers"
+
+
+@pytest.fixture(scope="module")
+def domain() -> dict:
+    return yaml.safe_load((REPO / "domain.yml").read_text())
+
+
+def run(action, fixture: str, domain: dict):
+    tracker = Tracker.from_dict(json.loads((FIXTURES / f"{fixture}.json").read_text()))
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, domain))
+    return dispatcher.messages, events
+
+
+def slot(events, name):
+    values = [e["value"] for e in events if e["event"] == "slot" and e["name"] == name]
+    assert values, f"no SlotSet for {name}"
+    return values[-1]
+
+
+def test_first_question_gets_the_intro_then_the_focused_answer(domain):
+    messages, events = run(ActionAnswerQuestion(), "first_question_about_coffee", domain)
+    assert messages[0]["text"] == INTRO
+    answer = messages[1]
+    assert answer["text"].startswith("**Caffeine and other stimulants**")
+    assert answer["custom"] == {"kb_ids": ["caffeine"], "intent": "ask_cause"}
+    assert 2 <= len(answer["buttons"]) <= 3
+    assert slot(events, "context_topics") == ["caffeine"]
+    assert slot(events, "context_kind") == "cause"
+
+
+def test_how_do_i_treat_that_uses_the_previous_cause(domain):
+    messages, events = run(ActionAnswerQuestion(), "treat_that_after_caffeine", domain)
+    assert len(messages) == 1  # no second intro
+    assert messages[0]["custom"]["kb_ids"] == ["reducing_stimulants"]
+    assert slot(events, "context_kind") == "treatment"
+
+
+def test_what_about_a_misspelt_topic_after_the_list(domain):
+    messages, _ = run(ActionAnswerQuestion(), "what_about_stress_after_causes", domain)
+    assert messages[0]["custom"]["kb_ids"] == ["stress"]
+    assert "Stress and anxiety" in messages[0]["text"]
+
+
+def test_what_about_with_nothing_to_refer_to_asks_to_rephrase(domain):
+    messages, events = run(ActionAnswerQuestion(), "what_about_nothing", domain)
+    assert [m.get("response") for m in messages] == ["utter_ask_rephrase"]
+    assert events == []  # the context is kept for the next try

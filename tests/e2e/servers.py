@@ -1,0 +1,101 @@
+"""Starts the real action server and Rasa server for end-to-end tests, on free local ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+from tests.helpers import REPO
+
+VENV_BIN = REPO / ".venv" / "bin"
+MODEL = REPO / "models" / "lip-twitch-guide.tar.gz"
+START_TIMEOUT = 240  # seconds; the Rasa server loads TensorFlow and the model
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _environment() -> dict[str, str]:
+    return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+
+
+class Server:
+    def __init__(self, name: str, command: list[str], health_url: str, log: Path) -> None:
+        self.name, self.command, self.health_url, self.log = name, command, health_url, log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        handle = self.log.open("w")
+        self.process = subprocess.Popen(self.command, cwd=REPO, env=_environment(), stdout=handle,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+
+    def ready(self) -> bool:
+        if self.process is None or self.process.poll() is not None:
+            tail = self.log.read_text()[-3000:] if self.log.exists() else ""
+            raise RuntimeError(f"the {self.name} stopped while starting; end of its log:\n{tail}")
+        try:
+            return requests.get(self.health_url, timeout=2).ok
+        except requests.RequestException:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait()
+
+
+class Assistant:
+    """A running assistant: the Rasa server's base URL and the servers behind it."""
+
+    def __init__(self, rasa: Server, actions: Server, url: str) -> None:
+        self.rasa, self.actions, self.url = rasa, actions, url
+
+    def send(self, sender: str, message: str, **extra: object) -> list[dict]:
+        response = requests.post(f"{self.url}/webhooks/rest/webhook",
+                                 json={"sender": sender, "message": message, **extra}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+@contextmanager
+def running_assistant(workdir: Path) -> Iterator[Assistant]:
+    if not MODEL.exists():
+        raise RuntimeError(f"{MODEL} is missing: run `make train` first")
+    rasa_port, action_port = free_port(), free_port()
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
+    actions = Server("action server",
+                     [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
+                     f"http://127.0.0.1:{action_port}/health", workdir / "actions.log")
+    rasa = Server("Rasa server",
+                  [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
+                   "--endpoints", str(endpoints), "--credentials", str(REPO / "credentials.yml")],
+                  f"http://127.0.0.1:{rasa_port}/", workdir / "rasa.log")
+    servers = [actions, rasa]
+    try:
+        for server in servers:
+            server.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not all(server.ready() for server in servers):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the servers did not start within {START_TIMEOUT} s; logs in {workdir}")
+            time.sleep(0.5)
+        yield Assistant(rasa, actions, f"http://127.0.0.1:{rasa_port}")
+    finally:
+        for server in reversed(servers):
+            server.stop()

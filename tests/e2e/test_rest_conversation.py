@@ -1,0 +1,144 @@
+"""End to end: both servers started for real, a person talking to them over the REST channel."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.e2e.servers import running_assistant
+from tests.helpers import report
+
+pytestmark = pytest.mark.e2e
+
+# Questions written as people type them (typos included), none of them in the training data,
+# with the knowledge-base ids the focused answer must use. Each is the first message of its own
+# conversation. Target: at least 95% answered with exactly these ids.
+UNSEEN_QUESTIONS = [
+    ("can coffe make my lip twitch?", ["caffeine"]),
+    ("is my lip twitching from all the red bull i drink", ["caffeine"]),
+    ("could stress be why my lip twitches", ["stress"]),
+    ("ive been so anxious lately, can that make your lip twitch", ["stress"]),
+    ("can not sleeping properly cause twitching", ["fatigue"]),
+    ("i pulled an all nighter, is that why my lip is twitching", ["fatigue"]),
+    ("can low magnesium make my lip jump", ["nutrition"]),
+    ("is lip twitching a b12 thing", ["nutrition"]),
+    ("can my antidepressants do this", ["medication"]),
+    ("could my new meds be the reason my lip twitches", ["medication"]),
+    ("is lip twitching an early sign of parkinsons", ["neurological"]),
+    ("can MS cause a twitchy lip?", ["neurological"]),
+    ("what causes lip twitching", "causes"),
+    ("why does my lip keep twitching??", "causes"),
+    ("what r the symptoms", "symptoms"),
+    ("does lip twitching hurt", ["discomfort"]),
+    ("my lip goes tingly, is that normal with twitching", ["tingling_numbness"]),
+    ("can it make your lip numb", ["tingling_numbness"]),
+    ("how do i stop my lip twitching", "treatments"),
+    ("how can i get rid of this twitch", "treatments"),
+    ("does meditation help with lip twitching", ["stress_management"]),
+    ("will taking magnesium stop the twitching", ["dietary_changes"]),
+    ("should i cut down on coffee", ["reducing_stimulants"]),
+    ("would going to bed earlier help", ["improving_sleep"]),
+    ("how do i stop stress twitching", ["stress_management"]),
+    ("what is lip fasiculation", ["definition"]),
+    ("whats lip twitching", ["definition"]),
+    ("is it serious", ["seriousness"]),
+    ("should i be worried about my lip twitching", ["seriousness"]),
+    ("is it dangerous if my dads lip twitches", ["seriousness"]),
+    ("when do i need to see a doctor", ["see_doctor"]),
+    ("should i go to my gp about it", ["see_doctor"]),
+    ("how long does lip twitching usually last", ["duration_frequency"]),
+    ("will it go away by itself", ["duration_frequency"]),
+    ("give me a quick summary", ["summary"]),
+    ("can energy drinks cause lip twitches", ["caffeine"]),
+    ("is it because im exhausted", ["fatigue"]),
+    ("could a vitamin deficiency cause this", ["nutrition"]),
+    ("would yoga help", ["stress_management"]),
+    ("should i switch to decaf", ["reducing_stimulants"]),
+]
+LISTS = {"causes": "cause", "symptoms": "symptom", "treatments": "treatment"}
+TARGET = 0.95
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    with running_assistant(tmp_path_factory.mktemp("servers")) as running:
+        yield running
+
+
+def conversation() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def custom(messages: list[dict]) -> dict:
+    payloads = [m["custom"] for m in messages if "custom" in m]
+    assert payloads, f"no custom payload in {messages}"
+    return payloads[-1]
+
+
+def texts(messages: list[dict]) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+def test_a_short_conversation_keeps_its_context(assistant):
+    me = conversation()
+    first = assistant.send(me, "hi")
+    assert "general information, not a diagnosis" in texts(first)
+    assert custom(first)["intent"] == "greet"
+
+    answer = assistant.send(me, "can coffe make my lip twich?")
+    assert custom(answer)["kb_ids"] == ["caffeine"]
+    assert "Caffeine" in texts(answer)
+    assert "not a diagnosis" not in texts(answer)  # the intro is said once
+    assert any(m.get("buttons") for m in answer)
+
+    treatment = assistant.send(me, "how do i treat that?")
+    assert custom(treatment)["kb_ids"] == ["reducing_stimulants"]
+
+    causes = assistant.send(me, "what are the causes then")
+    assert len(custom(causes)["kb_ids"]) == 6
+
+    stress = assistant.send(me, "what about stress?")
+    assert custom(stress)["kb_ids"] == ["stress"]
+
+    more = assistant.send(me, "tell me more")
+    assert custom(more)["kb_ids"] == ["stress"]
+    assert "stress hormones" in texts(more)
+
+    assert custom(assistant.send(me, "thanks!"))["intent"] == "thank"
+
+
+def test_the_first_answer_of_a_conversation_says_what_the_assistant_does(assistant):
+    messages = assistant.send(conversation(), "is lip twitching serious")
+    assert "not a diagnosis" in messages[0]["text"]
+    assert custom(messages)["kb_ids"] == ["seriousness"]
+
+
+def test_a_quick_reply_payload_is_answered(assistant):
+    me = conversation()
+    answer = assistant.send(me, "can stress cause lip twitching")
+    payload = next(b["payload"] for m in answer for b in m.get("buttons", []) if b["title"] == "How do I treat it?")
+    assert custom(assistant.send(me, payload))["kb_ids"] == ["stress_management"]
+
+
+@pytest.mark.parametrize("message", ["", "   ", "🤔🤔", "asdkjh qwpoe zmxn", "x" * 5000, "{\"json\": true}"])
+def test_odd_messages_get_a_polite_answer(assistant, message):
+    messages = assistant.send(conversation(), message)
+    assert messages, "no answer at all"
+    assert any(m.get("text") for m in messages)
+
+
+def test_unseen_questions_get_the_right_focused_answer(assistant, kb):
+    wrong = []
+    for question, expected in UNSEEN_QUESTIONS:
+        if isinstance(expected, str):
+            expected = [item.id for item in kb.of_kind(LISTS[expected])]
+        got = custom(assistant.send(conversation(), question)).get("kb_ids")
+        if got != expected:
+            wrong.append(f"{question!r}: expected {expected}, got {got}")
+    share = 1 - len(wrong) / len(UNSEEN_QUESTIONS)
+    report(f"REST, unseen questions: {share:.1%} answered with the right focused answer "
+           f"({len(UNSEEN_QUESTIONS) - len(wrong)}/{len(UNSEEN_QUESTIONS)}; target {TARGET:.0%})")
+    for line in wrong:
+        report(f"  wrong: {line}")
+    assert share >= TARGET, "\n".join(wrong)
