@@ -105,12 +105,13 @@ class Answerer:
     # --- choosing ------------------------------------------------------------------------------
 
     def respond(self, intent: str, topic_ids: list[str],
-                context: Context = Context()) -> tuple[Reply | None, Context]:
+                context: Context | None = None) -> tuple[Reply | None, Context]:
         """The reply to `intent` about `topic_ids` (knowledge-base ids), and the context it leaves.
 
         The reply is None when the question cannot be answered as asked ("what about it?" with
         nothing to refer to): the caller asks the person to say it another way.
         """
+        context = context or Context()
         topics = [self.kb.get(t) for t in dict.fromkeys(topic_ids) if t in self.kb.items]
         topics = topics[:MAX_TOPICS_PER_ANSWER]
         if intent in TOPIC_INTENTS:

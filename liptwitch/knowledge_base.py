@@ -8,9 +8,10 @@ or its position and line) and the field.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -72,6 +73,12 @@ class RedFlag:
     terms: tuple[str, ...]
     examples: tuple[str, ...] = ()
     non_examples: tuple[str, ...] = ()
+    # The terms only count together with an affirmed finding of these rows (RF04: "...gone now").
+    applies_with: tuple[str, ...] = ()
+    # The row counts only when one of these is said too (RF11: a head injury with vomiting...).
+    with_any: tuple[str, ...] = ()
+    # The level when the finding is in the past (None: a past episode is not a red flag).
+    past_level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,10 +242,14 @@ def _parse_item(entry: _Entry, kind: str) -> Item:
 
 
 def _parse_red_flag(entry: _Entry) -> RedFlag:
-    entry.check_fields(("id", "title", "level", "terms"), ("examples", "non_examples"))
+    entry.check_fields(("id", "title", "level", "terms"),
+                       ("examples", "non_examples", "applies_with", "with_any", "past_level"))
     level = entry.text("level")
     if level not in TRIAGE_LEVELS:
         raise entry.fail("level", f"is '{level}', must be one of: {', '.join(TRIAGE_LEVELS)}")
+    past_level = entry.text("past_level", required=False)
+    if past_level is not None and past_level not in TRIAGE_LEVELS:
+        raise entry.fail("past_level", f"is '{past_level}', must be one of: {', '.join(TRIAGE_LEVELS)}")
     return RedFlag(
         id=_check_id(entry),
         title=entry.text("title"),
@@ -246,6 +257,9 @@ def _parse_red_flag(entry: _Entry) -> RedFlag:
         terms=entry.texts("terms"),
         examples=entry.texts("examples", required=False),
         non_examples=entry.texts("non_examples", required=False),
+        applies_with=entry.texts("applies_with", required=False),
+        with_any=entry.texts("with_any", required=False),
+        past_level=past_level,
     )
 
 
@@ -318,6 +332,10 @@ def load_knowledge_base(directory: Path | str = DEFAULT_DIRECTORY) -> KnowledgeB
                 items[parsed.id] = parsed
 
     _check_links(items, articles, entries)
+    for flag in red_flags.values():
+        for target in flag.applies_with:
+            if target not in red_flags:
+                raise entries[flag.id].fail("applies_with", f"unknown red flag '{target}'")
     _check_synonyms_are_unambiguous(items, entries)
     return KnowledgeBase(items=items, red_flags=red_flags, articles=articles, list_intros=list_intros)
 

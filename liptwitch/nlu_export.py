@@ -14,7 +14,11 @@ import yaml
 
 from liptwitch.answers import TOPIC_ENTITY
 from liptwitch.knowledge_base import (
-    DEFAULT_DIRECTORY, KnowledgeBase, KnowledgeBaseError, item_phrases, load_knowledge_base,
+    DEFAULT_DIRECTORY,
+    KnowledgeBase,
+    KnowledgeBaseError,
+    item_phrases,
+    load_knowledge_base,
 )
 from liptwitch.text import normalise
 

@@ -124,7 +124,7 @@ class PhraseMatcher:
         for known in self._phrases:
             if len(known) != len(window):
                 continue
-            distances = [word_distance(word, known_word) for word, known_word in zip(window, known)]
+            distances = [word_distance(word, known_word) for word, known_word in zip(window, known, strict=False)]
             if None not in distances:
                 total = sum(distances)  # type: ignore[arg-type]
                 if best is None or total < best[0]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from liptwitch.knowledge_base import KnowledgeBase, load_knowledge_base
-
 from tests.helpers import FIGURES
 
 

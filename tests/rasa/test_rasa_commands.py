@@ -60,5 +60,5 @@ def test_nlu_test_set_meets_accuracy_targets(model):
            f"{accuracy:.3f} (target {INTENT_ACCURACY_TARGET}), entity F1 {entity_f1:.3f} "
            f"(target {ENTITY_F1_TARGET}); details in results/nlu/")
     assert examples >= 150
-    assert accuracy >= INTENT_ACCURACY_TARGET, f"intent accuracy {accuracy:.3f}; errors in results/nlu/intent_errors.json"
-    assert entity_f1 >= ENTITY_F1_TARGET, f"entity F1 {entity_f1:.3f}; errors in results/nlu/DIETClassifier_errors.json"
+    assert accuracy >= INTENT_ACCURACY_TARGET, f"intent accuracy {accuracy:.3f}; see results/nlu/intent_errors.json"
+    assert entity_f1 >= ENTITY_F1_TARGET, f"entity F1 {entity_f1:.3f}; see results/nlu/DIETClassifier_errors.json"

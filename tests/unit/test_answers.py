@@ -7,8 +7,20 @@ import json
 import pytest
 
 from liptwitch.answers import (
-    ASK_ABOUT, ASK_CAUSE, ASK_DEFINITION, ASK_DURATION, ASK_MORE, ASK_SEE_DOCTOR, ASK_SERIOUS,
-    ASK_SYMPTOM, ASK_TREATMENT, SAFETY_NET_PREFIX, Answerer, Context, ask, render_item,
+    ASK_ABOUT,
+    ASK_CAUSE,
+    ASK_DEFINITION,
+    ASK_DURATION,
+    ASK_MORE,
+    ASK_SEE_DOCTOR,
+    ASK_SERIOUS,
+    ASK_SYMPTOM,
+    ASK_TREATMENT,
+    SAFETY_NET_PREFIX,
+    Answerer,
+    Context,
+    ask,
+    render_item,
 )
 
 
