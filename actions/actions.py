@@ -9,8 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from liptwitch.answers import INTRO, TOPIC_ENTITY, Answerer, Context, Reply
+from liptwitch.answers import INTRO, TOPIC_ENTITY, Answerer, Context, Reply, refers_back
 from liptwitch.knowledge_base import load_knowledge_base
+from liptwitch.nlu_export import TOPIC_KINDS
 from liptwitch.text import PhraseMatcher
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def topic_ids(tracker: Tracker) -> list[str]:
     """The knowledge-base ids of the topics in the latest message.
 
     The NLU pipeline has already resolved them; the matcher here also covers a value that was not
-    resolved (a model trained without the resolver, or a hand-written button payload).
+    resolved (a hand-written button payload). When the entity model found no topic, a knowledge-base
+    phrase written out in full ("all nighter", "going to bed earlier") still counts.
     """
     ids = []
     for entity in tracker.latest_message.get("entities", []):
@@ -45,6 +47,10 @@ def topic_ids(tracker: Tracker) -> list[str]:
         item_id = value if value in KNOWLEDGE_BASE.items else TOPIC_MATCHER.resolve(value)
         if item_id:
             ids.append(item_id)
+    if not ids:
+        text = tracker.latest_message.get("text") or ""
+        ids = [match.value for match in TOPIC_MATCHER.find(text)
+               if match.exact and KNOWLEDGE_BASE.get(match.value).kind in TOPIC_KINDS]
     return list(dict.fromkeys(ids))
 
 
@@ -76,7 +82,8 @@ class ActionAnswerQuestion(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         context = current_context(tracker)
         try:
-            reply, context = ANSWERER.respond(intent, topic_ids(tracker), context)
+            text = tracker.latest_message.get("text") or ""
+            reply, context = ANSWERER.respond(intent, topic_ids(tracker), context, refers_back(text, intent))
         except ValueError:
             logger.warning("action_answer_question ran for intent '%s', which it does not answer.", intent)
             reply = None

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 
 from liptwitch.knowledge_base import Item, KnowledgeBase
+from liptwitch.text import normalise
 
 # Intents answered from the knowledge base, and what each one asks about.
 ASK_DEFINITION = "ask_definition"
@@ -104,10 +105,12 @@ class Answerer:
 
     # --- choosing ------------------------------------------------------------------------------
 
-    def respond(self, intent: str, topic_ids: list[str],
-                context: Context | None = None) -> tuple[Reply | None, Context]:
+    def respond(self, intent: str, topic_ids: list[str], context: Context | None = None,
+                refers_back: bool = True) -> tuple[Reply | None, Context]:
         """The reply to `intent` about `topic_ids` (knowledge-base ids), and the context it leaves.
 
+        `refers_back` says the question points at the previous answer ("how do I treat *that*?",
+        see `refers_back()`); without it, "what are the causes?" gets every cause whatever came before.
         The reply is None when the question cannot be answered as asked ("what about it?" with
         nothing to refer to): the caller asks the person to say it another way.
         """
@@ -117,7 +120,7 @@ class Answerer:
         if intent in TOPIC_INTENTS:
             return self._items([self.kb.get(TOPIC_INTENTS[intent])])
         if intent in KIND_INTENTS:
-            return self._about_kind(KIND_INTENTS[intent], topics, context)
+            return self._about_kind(KIND_INTENTS[intent], topics, context if refers_back else Context())
         if intent == ASK_ABOUT:
             return self._follow_up(topics, context)
         if intent == ASK_MORE:
@@ -199,6 +202,19 @@ class Answerer:
         reply = Reply(text=f"Which of the {_LIST_NAMES[kind]} would you like to know more about?",
                       buttons=buttons, kb_ids=[item.id for item in items])
         return reply, Context(topics=(), kind=kind, listed=True)
+
+
+_REFERRING_WORDS = {"that", "this", "those", "these", "them", "one"}
+
+
+def refers_back(text: str, intent: str) -> bool:
+    """Does the question point at the previous answer? "how do I treat that?", "how do I stop it?"
+
+    "it" counts for treatments only: after a cause, "how do I stop it?" means that cause, while
+    "what causes it?" means lip twitching in general.
+    """
+    words = set(normalise(text).split())
+    return bool(words & _REFERRING_WORDS) or (intent == ASK_TREATMENT and bool(words & {"it", "its"}))
 
 
 def render_item(item: Item, full: bool = False) -> str:

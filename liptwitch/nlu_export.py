@@ -1,4 +1,5 @@
-"""Writes the NLU lookup table of topics from the knowledge base, so that no second list is kept.
+"""Writes the NLU data that comes from the knowledge base, so that no second list is kept: the
+lookup table of topics, and the red-flag examples.
 
     python -m liptwitch.nlu_export build/nlu/knowledge_base.yml
 
@@ -41,9 +42,24 @@ def topic_lookup(kb: KnowledgeBase) -> list[str]:
     return sorted(phrases)
 
 
+def red_flag_examples(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """The knowledge base's red-flag examples, by intent (red_flag_<level>).
+
+    The red-flag detector decides these intents, not the model: the examples are there so that
+    the domain's intents all have training data, and so that the model learns they exist.
+    """
+    by_intent: dict[str, list[str]] = {}
+    for flag in kb.red_flags.values():
+        by_intent.setdefault(f"red_flag_{flag.level}", []).extend(flag.examples)
+    return {intent: sorted(set(examples)) for intent, examples in sorted(by_intent.items())}
+
+
 def render(kb: KnowledgeBase) -> str:
     examples = "".join(f"- {phrase}\n" for phrase in topic_lookup(kb))
-    document = {"version": "3.1", "nlu": [{"lookup": TOPIC_ENTITY, "examples": _Literal(examples)}]}
+    nlu: list[dict[str, object]] = [{"lookup": TOPIC_ENTITY, "examples": _Literal(examples)}]
+    for intent, texts in red_flag_examples(kb).items():
+        nlu.append({"intent": intent, "examples": _Literal("".join(f"- {text}\n" for text in texts))})
+    document = {"version": "3.1", "nlu": nlu}
     header = "# GENERATED from data/knowledge_base by `python -m liptwitch.nlu_export`; do not edit.\n"
     return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
@@ -55,8 +71,12 @@ def main(argv: list[str]) -> int:
     except KnowledgeBaseError as error:
         print(f"error: the knowledge base is broken: {error}", file=sys.stderr)
         return 1
+    content = render(kb)
+    if target.is_file() and target.read_text(encoding="utf-8") == content:
+        print(f"NLU lookup table {target} is up to date")
+        return 0  # left untouched, so that Make does not retrain for nothing
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(kb), encoding="utf-8")
+    target.write_text(content, encoding="utf-8")
     print(f"NLU lookup table written to {target}")
     return 0
 

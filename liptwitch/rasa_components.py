@@ -9,7 +9,16 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_TYPE, ENTITY_ATTRIBUTE_VALUE, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -66,3 +75,61 @@ class KnowledgeBaseEntityResolver(GraphComponent):
                 continue
             resolved.append({**entity, ENTITY_ATTRIBUTE_VALUE: item_id})
         return resolved
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class RedFlagClassifier(GraphComponent):
+    """Runs the red-flag detector on every message; an affirmed red flag outranks any other intent.
+
+    Placed last in the pipeline, after the fallback classifier, so that neither a low confidence
+    nor anything the model thought can hide an emergency. The message then carries the intent
+    `red_flag_<level>`, one `red_flag` entity per red-flag id (they fill the `red_flags` slot), and
+    the full assessment under `red_flag_assessment`. The model's own red_flag_* guesses are
+    demoted when the detector does not confirm them: the detector decides, not the classifier.
+    """
+
+    INTENT_PREFIX = "red_flag_"
+    ENTITY = "red_flag"
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"knowledge_base": None}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        from liptwitch.red_flags import RedFlagDetector  # spaCy and medspaCy load here, once
+
+        self.detector = RedFlagDetector(load_knowledge_base(config.get("knowledge_base") or DEFAULT_DIRECTORY))
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> RedFlagClassifier:
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._classify(message)
+        return messages
+
+    def _classify(self, message: Message) -> None:
+        assessment = self.detector.assess(message.get(TEXT) or "")
+        message.set("red_flag_assessment", {
+            "level": assessment.level, "red_flags": list(assessment.red_flags),
+            "informational": assessment.informational}, add_to_output=True)
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
+                   if not str(r.get(INTENT_NAME_KEY, "")).startswith(self.INTENT_PREFIX)]
+        if assessment.level:
+            intent = {INTENT_NAME_KEY: f"{self.INTENT_PREFIX}{assessment.level}", PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.set(INTENT, intent, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+            entities = [e for e in message.get(ENTITIES, []) if e.get(ENTITY_ATTRIBUTE_TYPE) != self.ENTITY]
+            entities += [{ENTITY_ATTRIBUTE_TYPE: self.ENTITY, ENTITY_ATTRIBUTE_VALUE: red_flag, "start": 0,
+                          "end": 0, "extractor": self.__class__.__name__} for red_flag in assessment.red_flags]
+            message.set(ENTITIES, entities, add_to_output=True)
+        elif str((message.get(INTENT) or {}).get(INTENT_NAME_KEY, "")).startswith(self.INTENT_PREFIX):
+            # The model guessed a red flag the detector does not confirm: take its next guess.
+            fallback = ranking[0] if ranking else {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.set(INTENT, fallback, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -26,11 +26,11 @@ import spacy
 from medspacy.context import ConText, ConTextRule
 from medspacy.ner import TargetMatcher, TargetRule
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Span
 
 from liptwitch.knowledge_base import KnowledgeBase, RedFlag
 from liptwitch.spacy_pipeline import DEFAULT_PATH as DEFAULT_SPACY_PATH
-from liptwitch.text import word_distance
+from liptwitch.text import edit_distance
 
 # Highest first: when several red flags are found, the first level here wins.
 LEVELS = ("emergency", "crisis", "urgent", "routine")
@@ -40,9 +40,22 @@ AFFIRMED, NEGATED, HYPOTHETICAL, HISTORICAL = "affirmed", "negated", "hypothetic
 NEGATION_WORDS = ("no", "not", "n't", "never", "without", "none", "nor", "neither")
 PERSON_WORDS = ("my", "his", "her", "their", "our", "your", "i", "he", "she", "they", "we", "i'm", "im",
                 "mum", "mom", "dad", "son", "daughter", "husband", "wife", "partner", "baby", "child")
-MAX_GAP = 3  # words allowed between the words of a term: "face is drooping", "arm feels so weak"
+SPAN_GROUP = "red_flags"
+QUESTION_STARTERS = ("is", "are", "can", "could", "would", "will", "does", "do", "should", "what", "how",
+                     "which", "when", "why", "whats", "what's", "was", "were", "might", "may")
+FAMILY_WORDS = ("mum", "mom", "mother", "dad", "father", "nan", "nana", "gran", "granny", "grandma",
+                "grandad", "grandpa", "grandmother", "grandfather", "aunt", "auntie", "uncle", "cousin",
+                "brother", "sister", "family", "parents")
+RECENT_WORDS = ("today", "tonight", "yesterday", "morning", "just", "now", "earlier", "minutes", "hour",
+                "hours", "last night", "this week")
+MAX_GAP = 4  # words allowed between the words of a term: "face is drooping", "arm feels so weak"
 NUMBER_WORDS = ("a", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
                 "few", "several", "couple", "many")
+
+
+# "cant", "dont", "isnt", "im", "ive": the apostrophe people skip on a phone.
+_MISSING_APOSTROPHE = re.compile(
+    r"\b(can|don|won|isn|aren|wasn|weren|doesn|didn|couldn|wouldn|shouldn|haven|hasn|hadn)(t)\b|\b(i)(m|ve)\b")
 
 
 @dataclass(frozen=True)
@@ -120,7 +133,8 @@ def _context_rules() -> list[ConTextRule]:
     rules.append(ConTextRule("new clause", "TERMINATE", direction="TERMINATE", max_scope=1, pattern=[
         {"LOWER": {"IN": [",", ";", "and", "-", "&"]}},
         {"LOWER": {"IN": list(PERSON_WORDS) + ["it", "it's", "its", "the", "this", "now", "suddenly"]}}]))
-    rules += [ConTextRule(term, "HYPOTHETICAL", direction="FORWARD") for term in hypothetical]
+    # Short scope: "what does facial droop mean?" informs; "what do I do, my son is having a seizure" alarms.
+    rules += [ConTextRule(term, "HYPOTHETICAL", direction="FORWARD", max_scope=5) for term in hypothetical]
     rules.append(ConTextRule("is it a", "HYPOTHETICAL", direction="FORWARD", pattern=what_is_it))
     rules += [ConTextRule(term, "HYPOTHETICAL", direction="BACKWARD") for term in ("mean", "means", "meaning")]
     rules += [ConTextRule(term, "HISTORICAL", direction="BIDIRECTIONAL") for term in historical]
@@ -132,26 +146,52 @@ def _context_rules() -> list[ConTextRule]:
 
 # --- target rules from the knowledge base ---------------------------------------------------------
 
-def _term_pattern(nlp: Language, term: str) -> list[dict]:
-    """A spaCy pattern for a knowledge-base term: each word by lemma or form, short gaps between.
+POSSESSIVES = ("my", "his", "her", "their", "our", "your", "the", "a", "one")
+CONTRACTIONS = {"ca": ["ca", "can", "could"], "n't": ["n't", "not", "nt"], "wo": ["wo", "will"], "'m": ["'m", "am"]}
 
-    "face drooping" matches "face is drooping", "face droops" and "face has really drooped", but no
-    gap may hold a negation ("face isn't drooping" is not a match) or a break ("face. drooping").
+
+def _token_matcher(nlp: Language, word: str) -> dict:
+    if word == "<num>":
+        return {"LOWER": {"IN": [*NUMBER_WORDS, *map(str, range(2, 61))]}}
+    if word.startswith("="):  # exactly this form: "=fitting" must not match "fit", nor "=weeks" "a week"
+        return {"LOWER": {"IN": word[1:].split("|")}}
+    if word in POSSESSIVES:  # optional: "can't lift my arm", "can't lift both arms"
+        return {"LOWER": {"IN": list(POSSESSIVES)}, "OP": "?"}
+    if word in CONTRACTIONS:
+        return {"LOWER": {"IN": CONTRACTIONS[word]}}
+    token = nlp(word)[0]
+    if token.is_alpha and len(word) > 2:
+        return {"LEMMA": {"IN": sorted({token.lemma_, word})}}
+    return {"LOWER": word}
+
+
+def _term_pattern(nlp: Language, term: str) -> list[dict]:
+    """A spaCy pattern for a knowledge-base term, written as words separated by spaces.
+
+    `face|smile droop|droopy` means (face or smile), then (droop or droopy); each word matches by
+    lemma, so "droop" also matches "drooped" and "drooping", unless written `=word` (that form
+    only; `=weeks|months` for alternatives). `<num>` is a number from 2 up;
+    my/his/her/the... stand for one another. Up to MAX_GAP other words may come between two
+    words of a term ("face has really drooped"), but never a negation or a break ("face isn't
+    drooping", "face. drooping").
     """
-    gap = {"IS_PUNCT": False, "LOWER": {"NOT_IN": [*NEGATION_WORDS, "but", "and", "or"]}, "OP": "?"}
+    gap = {"IS_PUNCT": False, "LOWER": {"NOT_IN": [*NEGATION_WORDS, "nt", "but", "or"]}, "OP": "?"}
     pattern: list[dict] = []
-    tokens = list(nlp(term.lower()))
-    for index, token in enumerate(tokens):
-        if token.text == "<num>":
-            pattern.append({"LOWER": {"IN": [*NUMBER_WORDS, "2", "3", "4", "5", "6", "7", "8", "9", "10"]}})
-        elif token.is_alpha and len(token.text) > 2:
-            pattern.append({"LEMMA": {"IN": sorted({token.lemma_.lower(), token.text})}})
+    chunks = term.lower().split()
+    for index, chunk in enumerate(chunks):
+        if "|" in chunk and not chunk.startswith("="):
+            words = chunk.split("|")
+            matchers = [_token_matcher(nlp, w) for w in words]
+            lemmas = sorted({v for m in matchers for v in next(iter(m.values()))["IN"]}) \
+                if all("LEMMA" in m for m in matchers) else None
+            pattern.append({"LEMMA": {"IN": lemmas}} if lemmas else
+                           {"LOWER": {"IN": sorted({w2 for w in words for w2 in (w, nlp(w)[0].lemma_)})}})
         else:
-            pattern.append({"LOWER": token.text})
-        joined = index + 1 < len(tokens) and (tokens[index + 1].text.startswith("'")
-                                              or tokens[index + 1].text == "n't")
-        if index + 1 < len(tokens) and not joined:
-            pattern.extend([dict(gap) for _ in range(MAX_GAP)])
+            tokens = [chunk] if chunk == "<num>" or chunk.startswith("=") else [t.text for t in nlp(chunk)]
+            pattern.extend(_token_matcher(nlp, token) for token in tokens)
+        joined = index + 1 < len(chunks) and (chunks[index + 1].startswith("'") or chunks[index + 1] == "n't")
+        if index + 1 < len(chunks) and not joined:
+            pattern.extend(dict(gap) for _ in range(MAX_GAP))
     return pattern
 
 
@@ -166,13 +206,17 @@ class RedFlagDetector:
         self._lemma_forms = lemmas
         self._vocabulary = self._red_flag_vocabulary(kb)
         self.nlp.add_pipe("sentencizer")
-        matcher: TargetMatcher = self.nlp.add_pipe("medspacy_target_matcher")
+        # Found spans go to a span group, where they may overlap: "now my arm feels numb" is both a
+        # twitch that spread (routine) and a numb arm (emergency), and the emergency must not be lost.
+        matcher: TargetMatcher = self.nlp.add_pipe(
+            "medspacy_target_matcher", config={"result_type": "group", "span_group_name": SPAN_GROUP, "prune": False})
         for flag in kb.red_flags.values():
             if flag.applies_with:
                 continue  # such terms only qualify another finding (RF04: "...but it's gone now")
             matcher.add([TargetRule(term, flag.id, pattern=_term_pattern(self.nlp, term)) for term in flag.terms])
         context: ConText = self.nlp.add_pipe(
-            "medspacy_context", config={"rules": None, "prune_on_target_overlap": True})
+            "medspacy_context", config={"rules": None, "prune_on_target_overlap": True,
+                                        "input_span_type": "group", "span_group_name": SPAN_GROUP})
         context.add(_context_rules())
         self._qualifiers = {flag.id: self._phrase_regex(flag.terms) for flag in kb.red_flags.values()
                             if flag.applies_with}
@@ -196,16 +240,20 @@ class RedFlagDetector:
     def _correct_word(self, word: str) -> str:
         if len(word) < 3 or word in self._vocabulary or self._is_english(word) or not word.isalpha():
             return word
-        best, best_distance = word, None
+        candidates = []
         for known in self._vocabulary:
-            distance = word_distance(word, known)
-            if distance is not None and (best_distance is None or distance < best_distance):
-                best, best_distance = known, distance
-        return best
+            limit = 1 if len(known) < 6 else 2  # more lenient than topic matching: safety first
+            distance = edit_distance(word, known, limit)
+            if distance <= limit:
+                # Ties go to the word that starts the same and is closest in length ("dubble": double).
+                candidates.append((distance, word[0] != known[0], abs(len(word) - len(known)), known))
+        return min(candidates)[-1] if candidates else word
 
     def normalise(self, text: str) -> str:
-        """Lower case, one kind of apostrophe, and red-flag words spelt right."""
+        """Lower case, one kind of apostrophe, contractions spelt out, and red-flag words spelt right."""
         text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+        text = _MISSING_APOSTROPHE.sub(lambda m: "'".join(g for g in m.groups() if g), text)
+        text = re.sub(r"\bcnt\b|\bcan not\b", "can't", text)
         return re.sub(r"[a-z]+", lambda m: self._correct_word(m.group(0)), text)
 
     @staticmethod
@@ -218,7 +266,7 @@ class RedFlagDetector:
     def assess(self, text: str) -> Assessment:
         normalised = self.normalise(text or "")
         doc = self.nlp(normalised)
-        findings = [self._finding(entity) for entity in doc.ents]
+        findings = [self._finding(span) for span in doc.spans[SPAN_GROUP]]
         findings = [f for f in findings if self._has_companion(f, normalised)]
         findings += self._qualified(findings, normalised)
         reported = [f for f in findings if f.status == AFFIRMED]
@@ -234,22 +282,35 @@ class RedFlagDetector:
         flag: RedFlag = self.red_flags[entity.label_]
         if entity._.is_negated:
             status = NEGATED
-        elif entity._.is_hypothetical and not self._names_a_person(entity):
+        elif flag.level == "crisis":
+            status = AFFIRMED  # any mention of harming oneself is taken seriously, even "if..."
+        elif (entity._.is_hypothetical or self._general_question(entity)) and not self._happening_now(entity):
             status = HYPOTHETICAL
-        elif entity._.is_historical:
+        elif entity._.is_historical or self._family_history(entity):
             status = HISTORICAL
         else:
             status = AFFIRMED
         return Finding(red_flag=flag.id, level=flag.level, text=entity.text, status=status)
 
     @staticmethod
-    def _names_a_person(entity: Span) -> bool:
-        """A question about someone's own symptom still reports it: "why is my face drooping?"."""
-        doc: Doc = entity.doc
-        before = [t.lower_ for t in doc[max(entity.sent.start, entity.start - 2):entity.start]]
-        inside = [t.lower_ for t in entity]
-        having = {"having", "had", "has", "got", "getting"}
-        return bool(set(before + inside[:1]) & set(PERSON_WORDS) or set(before) & having)
+    def _general_question(entity: Span) -> bool:
+        """ "is difficulty swallowing ever serious?": a question about a symptom, not about anyone."""
+        sentence = [t.lower_ for t in entity.sent if not t.is_space]
+        asks = sentence[0] in QUESTION_STARTERS and "?" in sentence[-2:]
+        return asks and not set(sentence) & set(PERSON_WORDS)
+
+    @staticmethod
+    def _family_history(entity: Span) -> bool:
+        """ "my nan had seizures": a relative's past episodes, not something happening now."""
+        words = {t.lower_ for t in entity.sent}
+        return (bool(words & set(FAMILY_WORDS)) and bool(words & {"had", "used"})
+                and entity.text.endswith("s") and not words & set(RECENT_WORDS))
+
+    @staticmethod
+    def _happening_now(entity: Span) -> bool:
+        """A question that says it is happening still reports it: "is he having a seizure right now?"."""
+        words = {t.lower_ for t in entity.sent}
+        return bool(words & {"now", "currently", "having", "happening", "still"})
 
     def _has_companion(self, finding: Finding, text: str) -> bool:
         """Rows like RF11 (head injury) count only with one of their companion symptoms."""

@@ -63,3 +63,8 @@ def test_what_about_with_nothing_to_refer_to_asks_to_rephrase(domain):
     messages, events = run(ActionAnswerQuestion(), "what_about_nothing", domain)
     assert [m.get("response") for m in messages] == ["utter_ask_rephrase"]
     assert events == []  # the context is kept for the next try
+
+
+def test_a_topic_the_entity_model_missed_is_found_in_the_text(domain):
+    messages, _ = run(ActionAnswerQuestion(), "all_nighter_without_entity", domain)
+    assert messages[-1]["custom"]["kb_ids"] == ["fatigue"]

@@ -20,6 +20,7 @@ from liptwitch.answers import (
     Answerer,
     Context,
     ask,
+    refers_back,
     render_item,
 )
 
@@ -84,6 +85,21 @@ def test_what_about_a_cause_after_treatments_gives_its_treatment(answerer):
 def test_treatment_for_a_named_cause(answerer):
     reply, _ = answerer.respond(ASK_TREATMENT, ["nutrition"])
     assert reply.kb_ids == ["dietary_changes"]
+
+
+def test_what_are_the_causes_after_a_cause_lists_them_all(answerer, kb):
+    _, context = answerer.respond(ASK_CAUSE, ["caffeine"])
+    reply, _ = answerer.respond(ASK_CAUSE, [], context, refers_back("what are the causes then", ASK_CAUSE))
+    assert len(reply.kb_ids) == 6
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("how do i treat that?", ASK_TREATMENT, True), ("how do i stop it", ASK_TREATMENT, True),
+    ("what causes that", ASK_CAUSE, True), ("what causes it", ASK_CAUSE, False),
+    ("what are the treatments", ASK_TREATMENT, False), ("what are the causes", ASK_CAUSE, False),
+])
+def test_refers_back(text, intent, expected):
+    assert refers_back(text, intent) is expected
 
 
 def test_what_causes_that_after_a_treatment_gives_its_cause(answerer):
