@@ -9,7 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from liptwitch.answers import INTRO, TOPIC_ENTITY, Answerer, Context, Reply, refers_back
+from liptwitch.answers import INTRO, QUESTION_INTENTS, TOPIC_ENTITY, Answerer, Context, Reply, refers_back
+from liptwitch.handoff import HandOffClient, HandOffSummariser
 from liptwitch.knowledge_base import load_knowledge_base
 from liptwitch.nlu_export import TOPIC_KINDS
 from liptwitch.text import PhraseMatcher
@@ -20,6 +21,8 @@ logger = logging.getLogger(__name__)
 KNOWLEDGE_BASE = load_knowledge_base()
 ANSWERER = Answerer(KNOWLEDGE_BASE)
 TOPIC_MATCHER = PhraseMatcher(KNOWLEDGE_BASE.synonym_index())
+HAND_OFF_SUMMARISER = HandOffSummariser(KNOWLEDGE_BASE)
+RED_FLAG_INTENT_PREFIX = "red_flag_"
 
 
 def is_first_reply(tracker: Tracker) -> bool:
@@ -80,6 +83,11 @@ class ActionAnswerQuestion(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        if intent.startswith(RED_FLAG_INTENT_PREFIX):
+            # After routine advice, the question that came with it ("for a month now, is it my meds?").
+            intent = (tracker.latest_message.get("model_intent") or {}).get("name") or ""
+            if intent not in QUESTION_INTENTS:
+                return []
         context = current_context(tracker)
         try:
             text = tracker.latest_message.get("text") or ""
@@ -94,3 +102,40 @@ class ActionAnswerQuestion(Action):
             return []
         send(dispatcher, reply, intent)
         return context_events(context)
+
+
+def session_user_messages(tracker: Tracker) -> list[str]:
+    """What the person wrote in this conversation (since the session started), oldest first."""
+    messages: list[str] = []
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            messages = []
+        elif event.get("event") == "user" and event.get("text"):
+            messages.append(event["text"])
+    return messages
+
+
+class ActionHandOff(Action):
+    """After an emergency, crisis or urgent escalation: tell the people behind the service.
+
+    Posts a hand-off record to the webhook set by LIPTWITCH_HANDOFF_URL (nothing when unset), in the
+    background: the advice has already gone to the person, and this never delays or replaces it.
+    """
+
+    def __init__(self) -> None:
+        self.client = HandOffClient.from_environment()
+
+    def name(self) -> str:
+        return "action_hand_off"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        if self.client is None:
+            return []
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        level = intent.removeprefix(RED_FLAG_INTENT_PREFIX) if intent.startswith(RED_FLAG_INTENT_PREFIX) else "unknown"
+        red_flags = [e["value"] for e in tracker.latest_message.get("entities", []) if e.get("entity") == "red_flag"]
+        record = HAND_OFF_SUMMARISER.record(tracker.sender_id, level, red_flags or tracker.get_slot("red_flags") or [],
+                                            session_user_messages(tracker))
+        self.client.send_in_background(record)
+        return []

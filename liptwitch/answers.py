@@ -19,6 +19,7 @@ ASK_SERIOUS = "ask_serious"
 ASK_SEE_DOCTOR = "ask_see_doctor"
 ASK_SUMMARY = "ask_summary"
 ASK_DURATION = "ask_duration"
+ASK_WARNING_SIGNS = "ask_warning_signs"  # "what are the signs of a stroke?": informs, does not alarm
 ASK_CAUSE = "ask_cause"
 ASK_SYMPTOM = "ask_symptom"
 ASK_TREATMENT = "ask_treatment"
@@ -31,6 +32,7 @@ TOPIC_INTENTS = {
     ASK_SEE_DOCTOR: "see_doctor",
     ASK_SUMMARY: "summary",
     ASK_DURATION: "duration_frequency",
+    ASK_WARNING_SIGNS: "warning_signs",
 }
 KIND_INTENTS = {ASK_CAUSE: "cause", ASK_SYMPTOM: "symptom", ASK_TREATMENT: "treatment"}
 QUESTION_INTENTS = (*TOPIC_INTENTS, *KIND_INTENTS, ASK_ABOUT, ASK_MORE)
@@ -69,6 +71,7 @@ _NEXT_AFTER_TOPIC = {
     "seriousness": (WHEN_TO_SEE_A_DOCTOR, WHAT_CAUSES_IT, HOW_TO_STOP_IT),
     "see_doctor": (IS_IT_SERIOUS, WHAT_CAUSES_IT, HOW_TO_STOP_IT),
     "summary": (WHAT_CAUSES_IT, HOW_TO_STOP_IT, WHEN_TO_SEE_A_DOCTOR),
+    "warning_signs": (WHEN_TO_SEE_A_DOCTOR, IS_IT_SERIOUS, WHAT_CAUSES_IT),
 }
 _NEXT_AFTER_LIST = {
     "cause": (HOW_TO_STOP_IT, IS_IT_SERIOUS, SYMPTOMS),

@@ -16,17 +16,74 @@ from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
+    METADATA,
     PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from liptwitch.answers import TOPIC_ENTITY
+from liptwitch.answers import ASK_WARNING_SIGNS, TOPIC_ENTITY
 from liptwitch.knowledge_base import DEFAULT_DIRECTORY, load_knowledge_base
-from liptwitch.text import PhraseMatcher
+from liptwitch.text import PhraseMatcher, country_code
 
 logger = logging.getLogger(__name__)
+
+
+def _keep_text_after_intent_commands() -> None:
+    """Send "/goodbye my face is drooping" through the NLU pipeline, and so past the red-flag detector.
+
+    Rasa 3.6 reads a message starting with "/" as an intent command and skips the NLU pipeline. Buttons
+    send exactly "/intent" or "/intent{...}"; a person who types a command followed by words is not a
+    button, and what they wrote must be read. Rasa has no setting for this, hence this narrow patch of
+    the one function that decides it (YAMLStoryReader.unpack_regex_message).
+    """
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    original = YAMLStoryReader.unpack_regex_message
+    if getattr(original, "_keeps_text", False):
+        return
+
+    def unpack_regex_message(message: Message, *args: Any, **kwargs: Any) -> Message:
+        text = (message.get(TEXT) or "").strip()
+        match = YAMLStoryReader._regex_message_pattern().match(text) if text.startswith("/") else None
+        if match and (match.group("rest").strip() or " " in match.group(INTENT_NAME_KEY).strip()):
+            return message  # words after the command: a person's message, for the NLU pipeline
+        return original(message, *args, **kwargs)
+
+    unpack_regex_message._keeps_text = True  # type: ignore[attr-defined]
+    YAMLStoryReader.unpack_regex_message = staticmethod(unpack_regex_message)  # type: ignore[assignment]
+
+
+_keep_text_after_intent_commands()
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class CountryFromMetadata(GraphComponent):
+    """Reads the country a channel tells in the message metadata ("country": "GB") as an entity.
+
+    It fills the `country` slot, which picks the emergency numbers of that country in the red-flag
+    replies; without it the replies give the UK, EU and US numbers.
+    """
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> CountryFromMetadata:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            metadata = message.get(METADATA) or {}
+            code = country_code(metadata.get("country")) if isinstance(metadata, dict) else None
+            if code:
+                entities = [e for e in message.get(ENTITIES, []) if e.get(ENTITY_ATTRIBUTE_TYPE) != "country"]
+                entities.append({ENTITY_ATTRIBUTE_TYPE: "country", ENTITY_ATTRIBUTE_VALUE: code, "start": 0, "end": 0,
+                                 "extractor": self.__class__.__name__})
+                message.set(ENTITIES, entities, add_to_output=True)
+        return messages
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -118,18 +175,24 @@ class RedFlagClassifier(GraphComponent):
         message.set("red_flag_assessment", {
             "level": assessment.level, "red_flags": list(assessment.red_flags),
             "informational": assessment.informational}, add_to_output=True)
+        # The model's own red_flag_* guesses never count: only the detector decides those.
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
                    if not str(r.get(INTENT_NAME_KEY, "")).startswith(self.INTENT_PREFIX)]
-        if assessment.level:
-            intent = {INTENT_NAME_KEY: f"{self.INTENT_PREFIX}{assessment.level}", PREDICTED_CONFIDENCE_KEY: 1.0}
+        model_intent = message.get(INTENT) or {}
+        if str(model_intent.get(INTENT_NAME_KEY, "")).startswith(self.INTENT_PREFIX):
+            model_intent = ranking[0] if ranking else {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: 1.0}
+        # Kept so that a routine escalation can still answer the question that came with it.
+        message.set("model_intent", model_intent, add_to_output=True)
+        if assessment.level or assessment.informational:
+            # A question about a red flag ("what does facial droop mean?") gets the warning signs.
+            name = f"{self.INTENT_PREFIX}{assessment.level}" if assessment.level else ASK_WARNING_SIGNS
+            intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
             entities = [e for e in message.get(ENTITIES, []) if e.get(ENTITY_ATTRIBUTE_TYPE) != self.ENTITY]
             entities += [{ENTITY_ATTRIBUTE_TYPE: self.ENTITY, ENTITY_ATTRIBUTE_VALUE: red_flag, "start": 0,
                           "end": 0, "extractor": self.__class__.__name__} for red_flag in assessment.red_flags]
             message.set(ENTITIES, entities, add_to_output=True)
-        elif str((message.get(INTENT) or {}).get(INTENT_NAME_KEY, "")).startswith(self.INTENT_PREFIX):
-            # The model guessed a red flag the detector does not confirm: take its next guess.
-            fallback = ranking[0] if ranking else {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: 1.0}
-            message.set(INTENT, fallback, add_to_output=True)
+        else:
+            message.set(INTENT, model_intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

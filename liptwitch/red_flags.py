@@ -122,7 +122,8 @@ def _context_rules() -> list[ConTextRule]:
         "when i was younger", "when i was a kid", "when i was little", "in the past", "history of",
         "used to", "fully recovered", "recovered", "runs in my family", "runs in the family",
         "in my family", "last year", "passed away", "died", "long time ago", "ages ago", "decades ago",
-        "back in", "previously had", "once had", "years back",
+        "back in", "previously had", "once had", "years back", "run in families", "runs in families",
+        "nothing since", "never since",
     ]
     rules = [ConTextRule(term, "NEGATED_EXISTENCE", direction="FORWARD", max_scope=6) for term in negation]
     rules += [ConTextRule(term, "PSEUDO", direction="PSEUDO") for term in pseudo]
@@ -138,6 +139,15 @@ def _context_rules() -> list[ConTextRule]:
     rules.append(ConTextRule("is it a", "HYPOTHETICAL", direction="FORWARD", pattern=what_is_it))
     rules += [ConTextRule(term, "HYPOTHETICAL", direction="BACKWARD") for term in ("mean", "means", "meaning")]
     rules += [ConTextRule(term, "HISTORICAL", direction="BIDIRECTIONAL") for term in historical]
+    rules.append(ConTextRule("when she was younger", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
+        {"LOWER": "when"}, {"LOWER": {"IN": ["i", "she", "he", "they", "we"]}}, {"LOWER": {"IN": ["was", "were"]}},
+        {"LOWER": {"IN": ["younger", "little", "young", "small", "a", "at", "in"]}, "OP": "?"},
+        {"LOWER": {"IN": ["kid", "child", "baby", "teenager", "school"]}, "OP": "?"}]))
+    rules.append(ConTextRule("when I was 2", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
+        {"LOWER": "when"}, {"LOWER": {"IN": ["i", "she", "he", "they", "we"]}}, {"LOWER": {"IN": ["was", "were"]}},
+        {"LIKE_NUM": True}]))
+    # "I nearly fainted when I saw the price": nearly is not at all.
+    rules += [ConTextRule(term, "HYPOTHETICAL", direction="FORWARD", max_scope=2) for term in ("nearly", "almost")]
     rules.append(ConTextRule("N years ago", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
         {"LIKE_NUM": True}, {"LOWER": {"IN": ["years", "year", "yrs", "yr", "months"]}},
         {"LOWER": {"IN": ["ago", "back"]}}]))
@@ -296,8 +306,7 @@ class RedFlagDetector:
     def _general_question(entity: Span) -> bool:
         """ "is difficulty swallowing ever serious?": a question about a symptom, not about anyone."""
         sentence = [t.lower_ for t in entity.sent if not t.is_space]
-        asks = sentence[0] in QUESTION_STARTERS and "?" in sentence[-2:]
-        return asks and not set(sentence) & set(PERSON_WORDS)
+        return sentence[0] in QUESTION_STARTERS and not set(sentence) & set(PERSON_WORDS)
 
     @staticmethod
     def _family_history(entity: Span) -> bool:

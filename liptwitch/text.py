@@ -133,3 +133,26 @@ class PhraseMatcher:
             return None
         known = best[1]
         return Match(start, start + len(window), " ".join(known), self._phrases[known], exact=best[0] == 0)
+
+
+# Countries whose emergency numbers the replies know (see the red-flag responses in domain.yml).
+_COUNTRY_NAMES = {
+    "GB": ("gb", "uk", "united kingdom", "great britain", "britain", "england", "scotland", "wales",
+           "northern ireland"),
+    "IE": ("ie", "ireland", "eire"),
+    "US": ("us", "usa", "united states", "united states of america", "america"),
+    "CA": ("ca", "canada"),
+    "AU": ("au", "australia"),
+    "NZ": ("nz", "new zealand"),
+    "EU": ("eu", "europe", "at", "be", "bg", "hr", "cy", "cz", "dk", "ee", "fi", "fr", "de", "gr", "hu",
+           "it", "lv", "lt", "lu", "mt", "nl", "pl", "pt", "ro", "sk", "si", "es", "se", "austria",
+           "belgium", "bulgaria", "croatia", "cyprus", "czechia", "denmark", "estonia", "finland", "france",
+           "germany", "greece", "hungary", "italy", "latvia", "lithuania", "luxembourg", "malta",
+           "netherlands", "poland", "portugal", "romania", "slovakia", "slovenia", "spain", "sweden"),
+}
+_COUNTRY_CODES = {name: code for code, names in _COUNTRY_NAMES.items() for name in names}
+
+
+def country_code(value: object) -> str | None:
+    """The replies' country code for what a channel says ("uk", "GB", "Germany" -> GB, GB, EU)."""
+    return _COUNTRY_CODES.get(normalise(str(value))) if value else None

@@ -68,3 +68,8 @@ def test_what_about_with_nothing_to_refer_to_asks_to_rephrase(domain):
 def test_a_topic_the_entity_model_missed_is_found_in_the_text(domain):
     messages, _ = run(ActionAnswerQuestion(), "all_nighter_without_entity", domain)
     assert messages[-1]["custom"]["kb_ids"] == ["fatigue"]
+
+
+def test_after_routine_advice_the_question_that_came_with_it_is_answered(domain):
+    messages, _ = run(ActionAnswerQuestion(), "routine_with_a_question", domain)
+    assert messages[-1]["custom"]["kb_ids"] == ["medication"]  # "tablets" names the medication cause

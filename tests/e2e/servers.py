@@ -25,20 +25,29 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _environment() -> dict[str, str]:
+def _environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1", **(extra or {})}
 
 
 class Server:
-    def __init__(self, name: str, command: list[str], health_url: str, log: Path) -> None:
+    def __init__(self, name: str, command: list[str], health_url: str, log: Path,
+                 environment: dict[str, str] | None = None) -> None:
         self.name, self.command, self.health_url, self.log = name, command, health_url, log
+        self.environment = environment
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        handle = self.log.open("w")
-        self.process = subprocess.Popen(self.command, cwd=REPO, env=_environment(), stdout=handle,
+        handle = self.log.open("a")
+        self.process = subprocess.Popen(self.command, cwd=REPO, env=_environment(self.environment), stdout=handle,
                                         stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_until_ready(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.ready():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the {self.name} did not start within {timeout} s; log in {self.log}")
+            time.sleep(0.5)
 
     def ready(self) -> bool:
         if self.process is None or self.process.poll() is not None:
@@ -73,15 +82,16 @@ class Assistant:
 
 
 @contextmanager
-def running_assistant(workdir: Path) -> Iterator[Assistant]:
+def running_assistant(workdir: Path, environment: dict[str, str] | None = None) -> Iterator[Assistant]:
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     rasa_port, action_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+                         "nlg:\n  type: liptwitch.rasa_nlg.SlotValueNaturalLanguageGenerator\n")
     actions = Server("action server",
                      [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-                     f"http://127.0.0.1:{action_port}/health", workdir / "actions.log")
+                     f"http://127.0.0.1:{action_port}/health", workdir / "actions.log", environment)
     rasa = Server("Rasa server",
                   [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
                    "--endpoints", str(endpoints), "--credentials", str(REPO / "credentials.yml")],

@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 
-from tests.e2e.servers import running_assistant
 from tests.helpers import report
 
 pytestmark = pytest.mark.e2e
@@ -58,12 +57,6 @@ UNSEEN_QUESTIONS = [
 ]
 LISTS = {"causes": "cause", "symptoms": "symptom", "treatments": "treatment"}
 TARGET = 0.95
-
-
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory):
-    with running_assistant(tmp_path_factory.mktemp("servers")) as running:
-        yield running
 
 
 def conversation() -> str:

@@ -94,14 +94,17 @@ def test_every_item_has_a_source_from_a_known_article(kb: KnowledgeBase) -> None
             assert source.section.strip()
 
 
-def test_articles_are_a_and_b_and_their_files_exist_in_shared_seeds(kb: KnowledgeBase) -> None:
-    assert set(kb.articles) == {"A", "B"}
+def test_sources_are_the_two_articles_and_the_clinical_spec_and_exist_in_shared(kb: KnowledgeBase) -> None:
+    assert set(kb.articles) == {"A", "B", "TRIAGE"}
     for article in kb.articles.values():
         path = SEEDS / article.file
         assert path.is_file(), f"article {article.id}: {path} does not exist"
         assert path.read_text(encoding="utf-8").strip()
     cited = {source.article for item in kb.items.values() for source in item.sources}
-    assert cited == {"A", "B"}
+    assert cited == {"A", "B", "TRIAGE"}
+    # Everything but the warning signs comes from the two articles.
+    assert {item.id for item in kb.items.values()
+            if {s.article for s in item.sources} == {"TRIAGE"}} == {"warning_signs"}
 
 
 # --- red flags against the clinical specification -------------------------------------------

@@ -1,0 +1,131 @@
+"""Hand-off to people after an escalation: a short clinician-ready record, posted to a webhook.
+
+The record says what the person reported (the red flags found, where, since when, the triggers they
+mentioned), not what they wrote: the message text never leaves the assistant this way, and it is
+never logged. Posting retries with back-off in the background, so the advice to the person is never
+delayed or replaced by it.
+
+Configured by environment variables (hand-off is off when the URL is unset):
+    LIPTWITCH_HANDOFF_URL      where to POST the record (JSON)
+    LIPTWITCH_HANDOFF_TOKEN    optional; sent as "Authorization: Bearer <token>"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from liptwitch.knowledge_base import KnowledgeBase
+from liptwitch.text import PhraseMatcher, normalise
+
+logger = logging.getLogger(__name__)
+
+URL_VARIABLE = "LIPTWITCH_HANDOFF_URL"
+TOKEN_VARIABLE = "LIPTWITCH_HANDOFF_TOKEN"
+
+_SIDES = r"(?:left|right|one side|both sides)"
+_PLACES = (r"upper lip|lower lip|top lip|bottom lip|lips?|mouth|eyelids?|eyes?|cheeks?|face|jaw|chin|tongue|"
+           r"arms?|legs?|hands?|fingers?|feet|foot|throat|head|body")
+_WHERE = re.compile(rf"\b(?:(?:{_SIDES}\s+(?:side\s+of\s+(?:my|his|her|the)\s+)?)?(?:{_PLACES}))\b"
+                    rf"(?:\s+on\s+(?:the\s+)?{_SIDES}(?:\s+side)?)?")
+_SINCE = re.compile(
+    r"\b(?:since\s+(?:yesterday|last\s+\w+|this\s+\w+|\w+day|an?\s+hour\s+ago|\d+\s*\w+\s+ago)"
+    r"|for\s+(?:about\s+|around\s+|over\s+|nearly\s+|almost\s+)?(?:\d+|a|an|one|two|three|four|five|six|"
+    r"several|a\s+few|a\s+couple\s+of)\s+(?:minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|years?)"
+    r"|(?:\d+|a|an|one|two|three|ten|twenty|thirty|a\s+few)\s+(?:minutes?|mins?|hours?|hrs?|days?|weeks?|"
+    r"months?)\s+ago|this\s+(?:morning|afternoon|evening)|last\s+night|yesterday|today|just\s+now|right\s+now)\b")
+
+
+@dataclass(frozen=True)
+class HandOffRecord:
+    conversation_id: str
+    level: str
+    red_flags: list[str]
+    summary: str
+    reported_at: str
+
+
+class HandOffSummariser:
+    """Turns what a person wrote into a short, structured summary for a clinician."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.causes = PhraseMatcher({phrase: item.id for item in kb.of_kind("cause")
+                                     for phrase in (*item.synonyms, item.title)})
+
+    def summary(self, level: str, red_flags: list[str], messages: list[str]) -> str:
+        text = " ".join(normalise(m) for m in messages)
+        reported = [f"{self.kb.red_flags[r].title} ({r})" for r in red_flags if r in self.kb.red_flags]
+        where = list(dict.fromkeys(m.group(0) for m in _WHERE.finditer(text)))
+        since = list(dict.fromkeys(m.group(0) for m in _SINCE.finditer(text)))
+        triggers = list(dict.fromkeys(self.kb.get(m.value).title.lower()
+                                      for m in self.causes.find(text) if m.exact))
+        parts = [f"Triage level: {level}.",
+                 "Reported: " + ("; ".join(reported) if reported else "see red-flag ids") + ".",
+                 "Where: " + (", ".join(where) if where else "not said") + ".",
+                 "Since: " + (", ".join(since) if since else "not said") + ".",
+                 "Triggers mentioned: " + (", ".join(triggers) if triggers else "none") + "."]
+        return " ".join(parts)
+
+    def record(self, conversation_id: str, level: str, red_flags: list[str], messages: list[str],
+               now: datetime | None = None) -> HandOffRecord:
+        moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        return HandOffRecord(conversation_id=conversation_id, level=level, red_flags=list(red_flags),
+                             summary=self.summary(level, red_flags, messages),
+                             reported_at=moment.isoformat(timespec="seconds"))
+
+
+class HandOffClient:
+    """Posts hand-off records to the configured webhook, retrying with exponential back-off."""
+
+    def __init__(self, url: str, token: str | None = None, attempts: int = 5, first_delay: float = 0.5,
+                 timeout: float = 5.0) -> None:
+        self.url, self.token = url, token
+        self.attempts, self.first_delay, self.timeout = attempts, first_delay, timeout
+        self._tasks: set[asyncio.Task] = set()
+
+    @classmethod
+    def from_environment(cls) -> HandOffClient | None:
+        url = os.environ.get(URL_VARIABLE, "").strip()
+        if not url:
+            return None
+        return cls(url, os.environ.get(TOKEN_VARIABLE) or None)
+
+    def send_in_background(self, record: HandOffRecord) -> asyncio.Task:
+        """Starts posting and returns at once; the task is kept until it ends."""
+        task = asyncio.get_running_loop().create_task(self.send(record))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def send(self, record: HandOffRecord) -> bool:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        host = urlsplit(self.url).netloc
+        delay = self.first_delay
+        for attempt in range(1, self.attempts + 1):
+            try:
+                async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as session:
+                    async with session.post(self.url, json=asdict(record), headers=headers) as response:
+                        if response.status < 300:
+                            logger.info("Hand-off for conversation %s (%s) delivered to %s.",
+                                        record.conversation_id, record.level, host)
+                            return True
+                        problem = f"HTTP {response.status}"
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+                problem = type(error).__name__
+            # Never the message text or the summary here: only what failed, where, and which attempt.
+            logger.warning("Hand-off for conversation %s to %s failed (%s), attempt %d of %d.",
+                           record.conversation_id, host, problem, attempt, self.attempts)
+            if attempt < self.attempts:
+                await asyncio.sleep(delay)
+                delay *= 2
+        logger.error("Hand-off for conversation %s to %s given up after %d attempts.",
+                     record.conversation_id, host, self.attempts)
+        return False
