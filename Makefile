@@ -17,10 +17,20 @@ TRAINING_DATA := data/nlu data/rules data/stories $(LOOKUPS)
 TRAINING_INPUTS := config.yml domain.yml $(LOOKUPS) $(SPACY_MODEL) liptwitch/rasa_components.py \
                    $(shell find data/nlu data/rules data/stories -name '*.yml')
 MODEL := models/lip-twitch-guide.tar.gz
+WIDGET := web/node_modules/rasa-webchat/lib/index.js
 
-.PHONY: install train run test check-kb lint clean
+.PHONY: install browser train run test check-kb lint clean
 
-install: $(VENV)/.installed $(SPACY_MODEL) $(LOOKUPS)
+install: $(VENV)/.installed $(SPACY_MODEL) $(LOOKUPS) $(WIDGET)
+
+# The chat widget, from npm, exactly as the lockfile says; served locally by web/serve.py.
+$(WIDGET): web/package.json web/package-lock.json
+	@echo "==> Installing the chat widget (npm ci in web/)"
+	@npm ci --prefix web --no-audit --no-fund --loglevel=error
+	@touch $@
+
+browser:
+	@scripts/setup-browser.sh
 
 $(VENV)/.installed: requirements.txt constraints.txt scripts/setup-venv.sh
 	@scripts/setup-venv.sh $(VENV)
@@ -47,7 +57,7 @@ train: install $(MODEL)
 run: train
 	@VENV=$(VENV) MODEL=$(MODEL) scripts/run.sh
 
-test: train
+test: train browser
 	@$(PY) -m pytest
 
 check-kb: $(VENV)/.installed
@@ -57,4 +67,4 @@ lint: $(VENV)/.installed
 	@$(VENV)/bin/ruff check liptwitch actions tests
 
 clean:
-	rm -rf build models results logs .pytest_cache
+	rm -rf build models results logs .pytest_cache web/node_modules

@@ -38,6 +38,9 @@ KIND_INTENTS = {ASK_CAUSE: "cause", ASK_SYMPTOM: "symptom", ASK_TREATMENT: "trea
 QUESTION_INTENTS = (*TOPIC_INTENTS, *KIND_INTENTS, ASK_ABOUT, ASK_MORE)
 
 TOPIC_ENTITY = "topic"
+# A paragraph break in markdown that Rasa's channels do not split into separate messages (they split
+# text on a blank line, "\n\n"): a line holding one space is blank to markdown, not to Rasa.
+PARAGRAPH = "\n \n"
 MAX_TOPICS_PER_ANSWER = 3
 SAFETY_NET_PREFIX = "\u2695\ufe0f "  # the medical symbol marks the "see a doctor if..." line
 # Said before the first answer of a conversation (the greeting response says it too).
@@ -173,7 +176,7 @@ class Answerer:
 
     def _items(self, items: list[Item], full: bool = False) -> tuple[Reply, Context]:
         blocks = [render_item(item, full=full) for item in items]
-        reply = Reply(text="\n\n".join(blocks), buttons=self._next_after_items(items, full),
+        reply = Reply(text=PARAGRAPH.join(blocks), buttons=self._next_after_items(items, full),
                       kb_ids=[item.id for item in items])
         return reply, Context(topics=tuple(reply.kb_ids), kind=items[0].kind, listed=False)
 
@@ -195,7 +198,7 @@ class Answerer:
         items = self.kb.of_kind(kind)
         lines = [self.kb.list_intros.get(kind, f"The {_LIST_NAMES[kind]} of lip twitching:")]
         lines += [f"\u2022 **{item.title}**: {item.gist}" for item in items]
-        text = "\n".join(lines) + f"\n\n{_LIST_OUTRO}"
+        text = "  \n".join(lines) + f"{PARAGRAPH}{_LIST_OUTRO}"
         reply = Reply(text=text, buttons=list(_NEXT_AFTER_LIST[kind]), kb_ids=[item.id for item in items])
         return reply, Context(topics=(), kind=kind, listed=True)
 
@@ -222,9 +225,9 @@ def refers_back(text: str, intent: str) -> bool:
 
 def render_item(item: Item, full: bool = False) -> str:
     """An item as markdown: its title, its short answer (or the fuller one), the safety net."""
-    text = f"**{item.title}**\n{item.details if full else item.short}"
+    text = f"**{item.title}**  \n{item.details if full else item.short}"
     if item.see_doctor_if:
-        text += f"\n\n{SAFETY_NET_PREFIX}{item.see_doctor_if}"
+        text += f"{PARAGRAPH}{SAFETY_NET_PREFIX}{item.see_doctor_if}"
     return text
 
 

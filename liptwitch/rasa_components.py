@@ -23,6 +23,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from liptwitch import rasa_patches
 from liptwitch.answers import ASK_WARNING_SIGNS, TOPIC_ENTITY
 from liptwitch.knowledge_base import DEFAULT_DIRECTORY, load_knowledge_base
 from liptwitch.text import PhraseMatcher, country_code
@@ -30,32 +31,7 @@ from liptwitch.text import PhraseMatcher, country_code
 logger = logging.getLogger(__name__)
 
 
-def _keep_text_after_intent_commands() -> None:
-    """Send "/goodbye my face is drooping" through the NLU pipeline, and so past the red-flag detector.
-
-    Rasa 3.6 reads a message starting with "/" as an intent command and skips the NLU pipeline. Buttons
-    send exactly "/intent" or "/intent{...}"; a person who types a command followed by words is not a
-    button, and what they wrote must be read. Rasa has no setting for this, hence this narrow patch of
-    the one function that decides it (YAMLStoryReader.unpack_regex_message).
-    """
-    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
-
-    original = YAMLStoryReader.unpack_regex_message
-    if getattr(original, "_keeps_text", False):
-        return
-
-    def unpack_regex_message(message: Message, *args: Any, **kwargs: Any) -> Message:
-        text = (message.get(TEXT) or "").strip()
-        match = YAMLStoryReader._regex_message_pattern().match(text) if text.startswith("/") else None
-        if match and (match.group("rest").strip() or " " in match.group(INTENT_NAME_KEY).strip()):
-            return message  # words after the command: a person's message, for the NLU pipeline
-        return original(message, *args, **kwargs)
-
-    unpack_regex_message._keeps_text = True  # type: ignore[attr-defined]
-    YAMLStoryReader.unpack_regex_message = staticmethod(unpack_regex_message)  # type: ignore[assignment]
-
-
-_keep_text_after_intent_commands()
+rasa_patches.apply()  # see liptwitch/rasa_patches.py: loaded with the pipeline, in the Rasa server
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)

@@ -6,6 +6,7 @@ venv=${VENV:-.venv}
 model=${MODEL:-models/lip-twitch-guide.tar.gz}
 rasa_port=${RASA_PORT:-5005}
 action_port=${ACTION_PORT:-5055}
+web_port=${WEB_PORT:-8080}
 mkdir -p logs
 
 pids=()
@@ -20,7 +21,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-for port in "$rasa_port" "$action_port"; do
+for port in "$rasa_port" "$action_port" "$web_port"; do
   if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "error: port $port is already in use (another 'make run'?). Stop it, or set RASA_PORT/ACTION_PORT." >&2
     exit 1
@@ -34,17 +35,21 @@ echo "==> Starting the Rasa server on port $rasa_port (log: logs/rasa.log)"
 "$venv/bin/rasa" run --model "$model" --port "$rasa_port" --credentials credentials.yml \
   --endpoints endpoints.yml --cors "*" >logs/rasa.log 2>&1 &
 pids+=($!)
+echo "==> Starting the chat page on port $web_port (log: logs/web.log)"
+"$venv/bin/python" web/serve.py --port "$web_port" --socket-url "http://localhost:$rasa_port" >logs/web.log 2>&1 &
+pids+=($!)
 
 echo -n "==> Waiting for the assistant to be ready"
 for _ in $(seq 1 180); do
   for pid in "${pids[@]}"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       echo; echo "error: a server stopped while starting; the end of its log:" >&2
-      tail -n 20 logs/actions.log logs/rasa.log >&2
+      tail -n 20 logs/actions.log logs/rasa.log logs/web.log >&2
       exit 1
     fi
   done
-  if curl -sf "http://127.0.0.1:$rasa_port/" >/dev/null && curl -sf "http://127.0.0.1:$action_port/health" >/dev/null; then
+  if curl -sf "http://127.0.0.1:$rasa_port/" >/dev/null && curl -sf "http://127.0.0.1:$action_port/health" >/dev/null \
+     && curl -sf "http://127.0.0.1:$web_port/" >/dev/null; then
     break
   fi
   echo -n "."; sleep 1
@@ -52,10 +57,11 @@ done
 echo
 cat <<MSG
 ==> The Lip Twitch Guide is running.
+    Chat page: http://localhost:$web_port/
     REST:      curl -s -XPOST http://localhost:$rasa_port/webhooks/rest/webhook \\
                  -H 'Content-Type: application/json' -d '{"sender": "me", "message": "can coffee make my lip twitch?"}'
-    socket.io: http://localhost:$rasa_port/socket.io (for the web chat widget)
+    socket.io: http://localhost:$rasa_port/socket.io/ (what the chat widget talks to)
     Press Ctrl-C to stop.
 MSG
 wait -n "${pids[@]}"
-echo "error: a server stopped; see logs/actions.log and logs/rasa.log" >&2
+echo "error: a server stopped; see logs/actions.log, logs/rasa.log and logs/web.log" >&2

@@ -94,7 +94,8 @@ def running_assistant(workdir: Path, environment: dict[str, str] | None = None) 
                      f"http://127.0.0.1:{action_port}/health", workdir / "actions.log", environment)
     rasa = Server("Rasa server",
                   [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
-                   "--endpoints", str(endpoints), "--credentials", str(REPO / "credentials.yml")],
+                   "--endpoints", str(endpoints), "--credentials", str(REPO / "credentials.yml"),
+                   "--cors", "*"],  # as `make run`: the chat page is served from another port
                   f"http://127.0.0.1:{rasa_port}/", workdir / "rasa.log")
     servers = [actions, rasa]
     try:

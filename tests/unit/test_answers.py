@@ -184,7 +184,8 @@ def test_custom_payload_lists_the_ids_used(answerer):
 def test_render_item_uses_markdown_title_and_short_answer(kb):
     item = kb.get("stress")
     text = render_item(item)
-    assert text.startswith(f"**{item.title}**\n{item.short}")
+    assert text.startswith(f"**{item.title}**  \n{item.short}")  # a markdown line break
+    assert "\n\n" not in render_item(kb.get("neurological"))  # one message: channels split on blank lines
 
 
 def test_unknown_intent_is_refused(answerer):
