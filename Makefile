@@ -64,7 +64,7 @@ check-kb: $(VENV)/.installed
 	@$(PY) -m liptwitch.nlu_export /dev/null
 
 lint: $(VENV)/.installed
-	@$(VENV)/bin/ruff check liptwitch actions tests
+	@$(VENV)/bin/ruff check liptwitch actions tests web bench
 
 clean:
 	rm -rf build models results logs .pytest_cache web/node_modules

@@ -51,7 +51,8 @@ def main() -> int:
     stopped = not port_open(RASA_PORT) and not port_open(ACTION_PORT)
     print(f"first answer after {first_answer:.1f} s: {bool(answer)}")
     print(f"both servers stopped after Ctrl-C: {stopped}")
-    print("printed by make run:\n" + "\n".join(line for line in output.splitlines() if line.startswith(("==>", "    "))))
+    printed = [line for line in output.splitlines() if line.startswith(("==>", "    "))]
+    print("printed by make run:\n" + "\n".join(printed))
     return 0 if answer and stopped else 1
 
 
