@@ -34,21 +34,28 @@ logger = logging.getLogger(__name__)
 rasa_patches.apply()  # see liptwitch/rasa_patches.py: loaded with the pipeline, in the Rasa server
 
 
+class _RulesComponent(GraphComponent):
+    """A component that learns nothing: it is built from its configuration (and the knowledge base)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> _RulesComponent:
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class CountryFromMetadata(GraphComponent):
+class CountryFromMetadata(_RulesComponent):
     """Reads the country a channel tells in the message metadata ("country": "GB") as an entity.
 
     It fills the `country` slot, which picks the emergency numbers of that country in the red-flag
     replies; without it the replies give the UK, EU and US numbers.
     """
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> CountryFromMetadata:
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -63,7 +70,7 @@ class CountryFromMetadata(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class KnowledgeBaseEntityResolver(GraphComponent):
+class KnowledgeBaseEntityResolver(_RulesComponent):
     """Turns each extracted `topic` into a knowledge-base id ("coffe" -> caffeine), typos and all.
 
     Takes the place of Rasa's EntitySynonymMapper: the synonyms come straight from the knowledge
@@ -76,17 +83,10 @@ class KnowledgeBaseEntityResolver(GraphComponent):
         return {"knowledge_base": None, "entity": TOPIC_ENTITY}
 
     def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
         directory = config.get("knowledge_base") or DEFAULT_DIRECTORY
         self.entity = config.get("entity") or TOPIC_ENTITY
         self.matcher = PhraseMatcher(load_knowledge_base(directory).synonym_index())
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> KnowledgeBaseEntityResolver:
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -111,7 +111,7 @@ class KnowledgeBaseEntityResolver(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class RedFlagClassifier(GraphComponent):
+class RedFlagClassifier(_RulesComponent):
     """Runs the red-flag detector on every message; an affirmed red flag outranks any other intent.
 
     Placed last in the pipeline, after the fallback classifier, so that neither a low confidence
@@ -129,17 +129,10 @@ class RedFlagClassifier(GraphComponent):
         return {"knowledge_base": None}
 
     def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
         from liptwitch.red_flags import RedFlagDetector  # spaCy and medspaCy load here, once
 
         self.detector = RedFlagDetector(load_knowledge_base(config.get("knowledge_base") or DEFAULT_DIRECTORY))
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> RedFlagClassifier:
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

@@ -1,0 +1,75 @@
+"""The project's Rasa NLU components on Rasa's own Message objects (no trained model needed)."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.nlu.training_data.message import Message
+
+from liptwitch.rasa_components import CountryFromMetadata, KnowledgeBaseEntityResolver, RedFlagClassifier
+
+
+def message(text: str, intent: str = "ask_cause", ranking: tuple[str, ...] = (), **data) -> Message:
+    names = [intent, *ranking]
+    return Message(data={"text": text, "intent": {"name": intent, "confidence": 0.4},
+                         "intent_ranking": [{"name": n, "confidence": 0.4 - i / 10} for i, n in enumerate(names)],
+                         **data})
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return RedFlagClassifier.create(RedFlagClassifier.get_default_config(), None, None, None)
+
+
+def test_an_affirmed_red_flag_overrides_the_intent_even_a_fallback(classifier):
+    (parsed,) = classifier.process([message("no idea why my face is drooping", intent="nlu_fallback")])
+    assert parsed.get("intent") == {"name": "red_flag_emergency", "confidence": 1.0}
+    assert [e["value"] for e in parsed.get("entities") if e["entity"] == "red_flag"] == ["RF01"]
+    assert parsed.get("model_intent")["name"] == "nlu_fallback"
+
+
+def test_the_models_own_red_flag_guess_is_demoted(classifier):
+    (parsed,) = classifier.process([message("is it gonna rain", intent="red_flag_routine", ranking=("out_of_scope",))])
+    assert parsed.get("intent")["name"] == "out_of_scope"
+    assert all(not r["name"].startswith("red_flag_") for r in parsed.get("intent_ranking"))
+
+
+def test_a_question_about_a_red_flag_gets_the_warning_signs(classifier):
+    (parsed,) = classifier.process([message("what does facial droop mean?", intent="ask_definition")])
+    assert parsed.get("intent")["name"] == "ask_warning_signs"
+
+
+def test_an_ordinary_question_keeps_its_intent(classifier):
+    (parsed,) = classifier.process([message("can coffee make my lip twitch", intent="ask_cause")])
+    assert parsed.get("intent")["name"] == "ask_cause"
+    assert parsed.get("red_flag_assessment") == {"level": None, "red_flags": [], "informational": False}
+
+
+@pytest.mark.parametrize("said, code", [("GB", "GB"), ("uk", "GB"), ("Germany", "EU"), ("usa", "US"), ("Mars", None)])
+def test_the_country_comes_from_the_channel_metadata(said, code):
+    component = CountryFromMetadata.create({}, None, None, None)
+    (parsed,) = component.process([message("hi", metadata={"country": said})])
+    countries = [e["value"] for e in parsed.get("entities", []) if e["entity"] == "country"]
+    assert countries == ([code] if code else [])
+
+
+def test_topics_are_resolved_to_knowledge_base_ids_and_unknown_ones_dropped():
+    resolver = KnowledgeBaseEntityResolver.create(KnowledgeBaseEntityResolver.get_default_config(), None, None, None)
+    text = "can coffe or my bicycle cause it"
+    entities = [{"entity": "topic", "value": "coffe", "start": 4, "end": 9},
+                {"entity": "topic", "value": "my bicycle", "start": 13, "end": 23}]
+    (parsed,) = resolver.process([Message(data={"text": text, "entities": entities})])
+    assert [e["value"] for e in parsed.get("entities")] == ["caffeine"]
+
+
+@pytest.mark.parametrize("text, reaches_nlu", [
+    ("/goodbye my face is drooping", True), ('/ask_cause{"topic": "x"} my arm is weak', True),
+    ("/goodbye", False), ('/ask_treatment{"topic": "caffeine"}', False),
+])
+def test_a_typed_command_with_words_after_it_goes_through_the_pipeline(text, reaches_nlu):
+    from rasa.shared.core.domain import Domain
+
+    from tests.helpers import REPO
+    unpacked = YAMLStoryReader.unpack_regex_message(Message(data={"text": text}),
+                                                    domain=Domain.load(str(REPO / "domain.yml")))
+    assert (unpacked.get("intent") is None) is reaches_nlu
