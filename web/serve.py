@@ -7,6 +7,7 @@
 /vendor/rasa-webchat.js    the widget, from web/node_modules (installed by `make install` from the
                            lockfile), with its web-font @import removed: the page loads no font from Google
 /config.js                 where the widget finds the Rasa server's socket.io channel (and the country)
+/embed-example.html        another site that adds the chat with one <script> tag (static/embed.js)
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ def make_handler(socket_url: str, country: str | None) -> type[BaseHTTPRequestHa
             path = urlsplit(self.path).path
             if path in ("/", "/index.html"):
                 self._send(WEB / "index.html")
+            elif path == "/embed-example.html":
+                self._send(WEB / "embed-example.html")
             elif path == "/config.js":
                 self._send_bytes(config.encode("utf-8"), "text/javascript")
             elif path == "/vendor/rasa-webchat.js":

@@ -136,3 +136,15 @@ def test_phone_and_desktop_screenshots(browser, page_url, phone):
     expect(bot_messages(desktop).first).to_contain_text("not a diagnosis", timeout=ANSWER_TIMEOUT)
     desktop.screenshot(path=str(SCREENSHOTS / "desktop.png"))
     desktop.close()
+
+
+def test_another_site_adds_the_chat_with_one_script_tag(browser, page_url):
+    page = browser.new_page(viewport=PHONE)
+    page.goto(page_url + "embed-example.html")
+    page.locator(".rw-launcher").click(timeout=ANSWER_TIMEOUT)
+    expect(page.locator(".rw-response").first).to_contain_text("not a diagnosis", timeout=ANSWER_TIMEOUT)
+    ask(page, "my dad is slurring his words")
+    emergency = page.locator(".rw-response.triage-emergency").last
+    expect(emergency).to_be_visible(timeout=ANSWER_TIMEOUT)
+    expect(emergency.locator('a[href="tel:999"]')).to_be_visible()
+    page.close()

@@ -3,6 +3,8 @@
 (function () {
   "use strict";
   var config = window.LIPTWITCH_CONFIG || {};
+  var container = document.getElementById("webchat");
+  var embedded = config.embedded !== false && Boolean(container);
 
   window.WebChat.default({
     socketUrl: config.socketUrl || window.location.protocol + "//" + window.location.hostname + ":5005",
@@ -11,14 +13,14 @@
     subtitle: "General information, not a diagnosis",
     inputTextFieldHint: "Ask about lip twitching…",
     connectingText: "Connecting…",
-    embedded: true,
+    embedded: embedded,  // in the page's #webchat, or behind a button in the corner
     initPayload: "/greet",  // the first thing a person sees: what the assistant does, and the main topics
     showFullScreenButton: false,
     // The conversation survives a page reload: same session id, history kept in this browser.
     params: { storage: "local" },
     customData: { language: "en", country: config.country || null },
     customMessageDelay: function () { return 0; }
-  }, document.getElementById("webchat"));
+  }, embedded ? container : null);
 
   // Escalation replies start with one of these signs (see utter_emergency and friends in domain.yml).
   var LEVELS = [
@@ -101,12 +103,16 @@
     if (send && !send.getAttribute("aria-label")) { send.setAttribute("aria-label", "Send"); }
   }
 
+  function chatRoot() {
+    return document.getElementById("webchat") || document.getElementById("rasaWebchatPro") || document.body;
+  }
+
   function tidy() {
-    var root = document.getElementById("webchat");
+    var root = chatRoot();
     root.querySelectorAll(".rw-response").forEach(markEscalation);
     root.querySelectorAll(".rw-reply").forEach(makeRepliesKeyboardFriendly);
     labelInput(root);
   }
 
-  new MutationObserver(tidy).observe(document.getElementById("webchat"), { childList: true, subtree: true });
+  new MutationObserver(tidy).observe(chatRoot(), { childList: true, subtree: true });
 })();
