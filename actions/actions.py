@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
+from liptwitch import guided_check
 from liptwitch.answers import INTRO, QUESTION_INTENTS, TOPIC_ENTITY, Answerer, Context, Reply, refers_back
 from liptwitch.handoff import HandOffClient, HandOffSummariser
 from liptwitch.knowledge_base import load_knowledge_base
@@ -23,6 +25,7 @@ ANSWERER = Answerer(KNOWLEDGE_BASE)
 TOPIC_MATCHER = PhraseMatcher(KNOWLEDGE_BASE.synonym_index())
 HAND_OFF_SUMMARISER = HandOffSummariser(KNOWLEDGE_BASE)
 RED_FLAG_INTENT_PREFIX = "red_flag_"
+CHECK_INTENT, CHECK_FORM = "check_my_twitching", "twitch_check_form"
 
 
 def is_first_reply(tracker: Tracker) -> bool:
@@ -84,8 +87,13 @@ class ActionAnswerQuestion(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         if intent.startswith(RED_FLAG_INTENT_PREFIX):
-            # After routine advice, the question that came with it ("for a month now, is it my meds?").
+            # After routine advice, the question that came with it ("for a month now, is it my meds?"),
+            # or the guided check for someone describing their twitch ("for three weeks now"): the form
+            # reads the duration from this very message.
             intent = (tracker.latest_message.get("model_intent") or {}).get("name") or ""
+            if intent == CHECK_INTENT and tracker.active_loop_name is None:
+                dispatcher.utter_message(response="utter_check_start")
+                return [FollowupAction(CHECK_FORM)]
             if intent not in QUESTION_INTENTS:
                 return []
         context = current_context(tracker)
@@ -115,6 +123,17 @@ def session_user_messages(tracker: Tracker) -> list[str]:
     return messages
 
 
+HAND_OFF_CLIENT = HandOffClient.from_environment()
+
+
+def hand_off(tracker: Tracker, level: str, red_flags: list[str]) -> None:
+    """Tell the people behind the service, in the background (nothing when no webhook is set)."""
+    if HAND_OFF_CLIENT is None:
+        return
+    record = HAND_OFF_SUMMARISER.record(tracker.sender_id, level, red_flags, session_user_messages(tracker))
+    HAND_OFF_CLIENT.send_in_background(record)
+
+
 class ActionHandOff(Action):
     """After an emergency, crisis or urgent escalation: tell the people behind the service.
 
@@ -122,20 +141,114 @@ class ActionHandOff(Action):
     background: the advice has already gone to the person, and this never delays or replaces it.
     """
 
-    def __init__(self) -> None:
-        self.client = HandOffClient.from_environment()
-
     def name(self) -> str:
         return "action_hand_off"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if self.client is None:
-            return []
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         level = intent.removeprefix(RED_FLAG_INTENT_PREFIX) if intent.startswith(RED_FLAG_INTENT_PREFIX) else "unknown"
         red_flags = [e["value"] for e in tracker.latest_message.get("entities", []) if e.get("entity") == "red_flag"]
-        record = HAND_OFF_SUMMARISER.record(tracker.sender_id, level, red_flags or tracker.get_slot("red_flags") or [],
-                                            session_user_messages(tracker))
-        self.client.send_in_background(record)
+        hand_off(tracker, level, red_flags or tracker.get_slot("red_flags") or [])
         return []
+
+
+# --- the guided check ----------------------------------------------------------------------------
+
+CHECK_SLOTS = ("check_location", "check_duration_days", "check_frequency", *guided_check.FAST_SLOTS)
+FAST_RED_FLAGS = {"check_face": "RF01", "check_arm": "RF02", "check_speech": "RF03"}
+SKIPPED_DAYS = -1.0  # check_duration_days is a number: "skipped" is stored as -1
+ALARMING_LEVELS = ("red_flag_emergency", "red_flag_crisis", "red_flag_urgent")
+
+
+class ValidateTwitchCheckForm(FormValidationAction):
+    """Reads the check's answers from free text or buttons; a FAST "yes" ends the check at once.
+
+    The first message is read for everything it already says ("my lip has twitched for three weeks"
+    fills the duration); later messages answer the question asked, or "skip". A message that answers
+    nothing (a question, "stop", a red flag) fills nothing, so the form steps aside and the rules
+    answer it.
+    """
+
+    def name(self) -> str:
+        return "validate_twitch_check_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> list[str]:
+        if any(tracker.get_slot(slot) == guided_check.YES for slot in guided_check.FAST_SLOTS):
+            # A FAST "yes" ends the check at once: nothing more is asked (the answers so far are kept).
+            return [slot for slot in domain_slots if tracker.get_slot(slot) is not None]
+        return domain_slots
+
+    def _answer(self, tracker: Tracker, slot: str) -> str | None:
+        """The latest text, if it may answer `slot` (the one asked, or any on the first message)."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        if intent in ALARMING_LEVELS:
+            return None  # the red-flag rules answer it, at once
+        requested = tracker.get_slot("requested_slot")
+        if requested not in (None, slot) or tracker.get_slot(slot) is not None:
+            return None
+        return tracker.latest_message.get("text") or ""
+
+    def _extract(self, tracker: Tracker, slot: str, parse, skipped: object) -> dict[str, Any]:
+        text = self._answer(tracker, slot)
+        if text is None:
+            return {}
+        if tracker.get_slot("requested_slot") == slot and guided_check.is_skip(text):
+            return {slot: skipped}
+        value = parse(text)
+        return {slot: value} if value is not None else {}
+
+    async def extract_check_location(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> dict[str, Any]:
+        asked = tracker.get_slot("requested_slot") == "check_location"
+        return self._extract(tracker, "check_location",
+                             lambda text: guided_check.parse_location(text, explicit=not asked), guided_check.SKIPPED)
+
+    async def extract_check_duration_days(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                          domain: DomainDict) -> dict[str, Any]:
+        return self._extract(tracker, "check_duration_days", guided_check.parse_duration_days, SKIPPED_DAYS)
+
+    async def extract_check_frequency(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                      domain: DomainDict) -> dict[str, Any]:
+        return self._extract(tracker, "check_frequency", guided_check.parse_frequency, guided_check.SKIPPED)
+
+    async def extract_check_face(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> dict[str, Any]:
+        return self._fast(tracker, "check_face")
+
+    async def extract_check_arm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> dict[str, Any]:
+        return self._fast(tracker, "check_arm")
+
+    async def extract_check_speech(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> dict[str, Any]:
+        return self._fast(tracker, "check_speech")
+
+    def _fast(self, tracker: Tracker, slot: str) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != slot:
+            return {}  # FAST questions are answered when asked, never guessed from other messages
+        return self._extract(tracker, slot, guided_check.parse_yes_no, guided_check.SKIPPED)
+
+
+class ActionTwitchCheckOutcome(Action):
+    """The check's outcome at the level TRIAGE.md gives, with a short personal summary."""
+
+    def name(self) -> str:
+        return "action_twitch_check_outcome"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        answers = {slot: tracker.get_slot(slot) for slot in CHECK_SLOTS}
+        result = guided_check.outcome(KNOWLEDGE_BASE, answers)
+        if result.level == "emergency":
+            red_flags = [FAST_RED_FLAGS[slot] for slot in guided_check.FAST_SLOTS
+                         if answers.get(slot) == guided_check.YES]
+            dispatcher.utter_message(response="utter_emergency", red_flags=red_flags)
+            hand_off(tracker, "emergency", red_flags)
+        else:
+            if result.level == "routine":
+                dispatcher.utter_message(response="utter_routine", red_flags=[])
+            dispatcher.utter_message(text=result.text,
+                                     json_message={"kb_ids": list(result.kb_ids), "check": result.level})
+        return [SlotSet(slot, None) for slot in CHECK_SLOTS]  # the check can be run again

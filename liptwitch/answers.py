@@ -68,10 +68,11 @@ IS_IT_SERIOUS = Button("Is it serious?", ask(ASK_SERIOUS))
 WHEN_TO_SEE_A_DOCTOR = Button("When should I see a doctor?", ask(ASK_SEE_DOCTOR))
 SYMPTOMS = Button("What are the symptoms?", ask(ASK_SYMPTOM))
 TELL_ME_MORE = Button("Tell me more", ask(ASK_MORE))
+CHECK_MY_TWITCHING = Button("Check my twitching", "/check_my_twitching")  # the guided check
 
 _NEXT_AFTER_TOPIC = {
     "definition": (WHAT_CAUSES_IT, HOW_TO_STOP_IT, IS_IT_SERIOUS),
-    "seriousness": (WHEN_TO_SEE_A_DOCTOR, WHAT_CAUSES_IT, HOW_TO_STOP_IT),
+    "seriousness": (CHECK_MY_TWITCHING, WHEN_TO_SEE_A_DOCTOR, WHAT_CAUSES_IT),
     "see_doctor": (IS_IT_SERIOUS, WHAT_CAUSES_IT, HOW_TO_STOP_IT),
     "summary": (WHAT_CAUSES_IT, HOW_TO_STOP_IT, WHEN_TO_SEE_A_DOCTOR),
     "warning_signs": (WHEN_TO_SEE_A_DOCTOR, IS_IT_SERIOUS, WHAT_CAUSES_IT),

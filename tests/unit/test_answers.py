@@ -160,7 +160,12 @@ def test_every_answer_offers_two_or_three_next_questions(answerer, kb):
     for reply in replies:
         assert 2 <= len(reply.buttons) <= 3, reply.text
         for button in reply.buttons:
-            assert button.payload.startswith("/ask_")
+            assert button.payload.startswith(("/ask_", "/check_my_twitching"))
+
+
+def test_is_it_serious_offers_the_guided_check(answerer):
+    reply, _ = answerer.respond(ASK_SERIOUS, [])
+    assert reply.buttons[0].payload == "/check_my_twitching"
 
 
 def test_a_cause_offers_its_treatment_as_a_quick_reply(answerer):
