@@ -230,8 +230,3 @@ def render_item(item: Item, full: bool = False) -> str:
     if item.see_doctor_if:
         text += f"{PARAGRAPH}{SAFETY_NET_PREFIX}{item.see_doctor_if}"
     return text
-
-
-def context_from_slots(topics: list[str] | None, kind: str | None, listed: bool | None) -> Context:
-    return Context(topics=tuple(topics or ()), kind=kind or None, listed=bool(listed))
-
