@@ -1,6 +1,6 @@
 """Red-flag detector on a held-out set written without seeing the detector or the public suite.
 
-    .venv/bin/python bench/red_flags_holdout.py
+    .venv/bin/python bench/red_flags_holdout.py [red_flags_holdout2.yml]
 
 Prints recall per level, the share of harmless messages escalated, and every miss.
 """
@@ -30,7 +30,8 @@ def right(expected: str, found: str | None) -> bool:
 
 
 def main() -> int:
-    cases = yaml.safe_load((Path(__file__).parent / "red_flags_holdout.yml").read_text())["cases"]
+    name = sys.argv[1] if len(sys.argv) > 1 else "red_flags_holdout.yml"
+    cases = yaml.safe_load((Path(__file__).parent / name).read_text())["cases"]
     detector = RedFlagDetector(load_knowledge_base())
     total, good, misses = Counter(), Counter(), []
     for case in cases:

@@ -76,8 +76,12 @@ class Assessment:
 
     @property
     def informational(self) -> bool:
-        """The message asks about a red flag (a question, a hypothetical) rather than reporting one."""
-        return self.level is None and any(f.status == HYPOTHETICAL for f in self.findings)
+        """The message asks about a warning sign (a question, a hypothetical) rather than reporting one.
+
+        Only signs that need help today or now count: "can antipsychotics cause twitching?" touches a
+        routine row (RF21) but is an ordinary question about a cause, for the knowledge base.
+        """
+        return self.level is None and any(f.status == HYPOTHETICAL and f.level in LEVELS[:3] for f in self.findings)
 
 
 # --- ConText rules: the reading rules of TRIAGE.md ---------------------------------------------
@@ -110,7 +114,8 @@ def _context_rules() -> list[ConTextRule]:
         "how can i tell", "how would i know", "what happens", "would it", "should i worry about",
         "what causes", "can you get", "do people get", "how to recognise", "how to recognize", "look out for",
         "watch out for", "warning signs", "is it possible", "could i have", "do i have", "might have",
-        "in the future", "someday", "one day", "does that mean", "is that",
+        "in the future", "someday", "one day", "does that mean", "is that", "asking for general knowledge",
+        "general question", "just curious", "out of curiosity", "in general", "ever linked",
     ]
     # "is my twitch a seizure?", "could it be a fit?": asking what something is.
     what_is_it = [{"LOWER": {"IN": ["is", "could", "can", "might", "would", "are"]}},
@@ -123,7 +128,7 @@ def _context_rules() -> list[ConTextRule]:
         "used to", "fully recovered", "recovered", "runs in my family", "runs in the family",
         "in my family", "last year", "passed away", "died", "long time ago", "ages ago", "decades ago",
         "back in", "previously had", "once had", "years back", "run in families", "runs in families",
-        "nothing since", "never since",
+        "nothing since", "never since", "as a toddler", "as a baby", "as a child", "as a kid", "as a teenager",
     ]
     rules = [ConTextRule(term, "NEGATED_EXISTENCE", direction="FORWARD", max_scope=6) for term in negation]
     rules += [ConTextRule(term, "PSEUDO", direction="PSEUDO") for term in pseudo]
@@ -133,7 +138,8 @@ def _context_rules() -> list[ConTextRule]:
     # A new clause ends a denial: "no drooping, and my arm is weak" / "no drooping. my arm is weak"
     rules.append(ConTextRule("new clause", "TERMINATE", direction="TERMINATE", max_scope=1, pattern=[
         {"LOWER": {"IN": [",", ";", "and", "-", "&"]}},
-        {"LOWER": {"IN": list(PERSON_WORDS) + ["it", "it's", "its", "the", "this", "now", "suddenly"]}}]))
+        {"LOWER": {"IN": list(PERSON_WORDS) + ["it", "it's", "its", "the", "this", "now", "suddenly", "all",
+                                               "everything", "then", "today", "tonight", "yesterday"]}}]))
     # Short scope: "what does facial droop mean?" informs; "what do I do, my son is having a seizure" alarms.
     rules += [ConTextRule(term, "HYPOTHETICAL", direction="FORWARD", max_scope=5) for term in hypothetical]
     rules.append(ConTextRule("is it a", "HYPOTHETICAL", direction="FORWARD", pattern=what_is_it))
@@ -199,7 +205,7 @@ def _term_pattern(nlp: Language, term: str) -> list[dict]:
         else:
             tokens = [chunk] if chunk == "<num>" or chunk.startswith("=") else [t.text for t in nlp(chunk)]
             pattern.extend(_token_matcher(nlp, token) for token in tokens)
-        joined = index + 1 < len(chunks) and (chunks[index + 1].startswith("'") or chunks[index + 1] == "n't")
+        joined = index + 1 < len(chunks) and chunks[index + 1].startswith("'")  # "mum 's"
         if index + 1 < len(chunks) and not joined:
             pattern.extend(dict(gap) for _ in range(MAX_GAP))
     return pattern
