@@ -55,8 +55,9 @@ def topic_ids(tracker: Tracker) -> list[str]:
             ids.append(item_id)
     if not ids:
         text = tracker.latest_message.get("text") or ""
+        # Exact phrases, or longer ones with a typo ("enrgy drinks"): short words are too easy to mistake.
         ids = [match.value for match in TOPIC_MATCHER.find(text)
-               if match.exact and KNOWLEDGE_BASE.get(match.value).kind in TOPIC_KINDS]
+               if (match.exact or len(match.phrase) >= 6) and KNOWLEDGE_BASE.get(match.value).kind in TOPIC_KINDS]
     return list(dict.fromkeys(ids))
 
 

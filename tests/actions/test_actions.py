@@ -73,3 +73,11 @@ def test_a_topic_the_entity_model_missed_is_found_in_the_text(domain):
 def test_after_routine_advice_the_question_that_came_with_it_is_answered(domain):
     messages, _ = run(ActionAnswerQuestion(), "routine_with_a_question", domain)
     assert messages[-1]["custom"]["kb_ids"] == ["medication"]  # "tablets" names the medication cause
+
+
+def test_a_misspelt_topic_the_entity_model_missed_is_found_too(domain):
+    tracker = json.loads((FIXTURES / "all_nighter_without_entity.json").read_text())
+    tracker["latest_message"]["text"] = tracker["events"][-1]["text"] = "can enrgy drinks make ur lip twitch"
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAnswerQuestion().run(dispatcher, Tracker.from_dict(tracker), domain))
+    assert dispatcher.messages[-1]["custom"]["kb_ids"] == ["caffeine"]
