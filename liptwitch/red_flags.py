@@ -102,6 +102,8 @@ def _context_rules() -> list[ConTextRule]:
         "do n't know why", "does n't know why", "can't tell why", "ca n't tell why", "not normal",
         "is n't normal", "is not normal", "not right", "not fine", "not okay", "not ok", "never had this before",
         "never had this", "never happened before", "never felt", "never been like this",
+        "won't stop", "won't quit", "won't go away", "wont stop", "wont quit", "doesn't stop", "doesn't go away",
+        "can't stop", "never stops", "never goes away", "not stopped", "hasn't stopped", "hasn't come back",
     ]
     terminate = ["but", "however", "although", "though", "except", "yet", "apart from", "aside from",
                  "now", "then", "also", "plus", "whereas", "while", "still"]
@@ -120,6 +122,7 @@ def _context_rules() -> list[ConTextRule]:
     # "is my twitch a seizure?", "could it be a fit?": asking what something is.
     what_is_it = [{"LOWER": {"IN": ["is", "could", "can", "might", "would", "are"]}},
                   {"LOWER": {"IN": ["my", "this", "that", "it", "the", "these"]}},
+                  {"LOWER": {"IN": ["twitch", "twitching", "twitches", "lip", "be", "just"]}, "OP": "?"},
                   {"LOWER": {"IN": ["twitch", "twitching", "twitches", "lip", "be", "just"]}, "OP": "?"},
                   {"LOWER": {"IN": ["a", "an", "like", "related", "part"]}}]
     historical = [
