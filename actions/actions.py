@@ -11,10 +11,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from liptwitch import guided_check
-from liptwitch.answers import INTRO, QUESTION_INTENTS, TOPIC_ENTITY, Answerer, Context, Reply, refers_back
+from liptwitch.answers import (
+    INTRO,
+    QUESTION_INTENTS,
+    RED_FLAG_INTENT_PREFIX,
+    TOPIC_ENTITY,
+    Answerer,
+    Context,
+    Reply,
+    refers_back,
+)
 from liptwitch.handoff import HandOffClient, HandOffSummariser
-from liptwitch.knowledge_base import load_knowledge_base
-from liptwitch.nlu_export import TOPIC_KINDS
+from liptwitch.knowledge_base import TOPIC_KINDS, load_knowledge_base
 from liptwitch.text import PhraseMatcher
 
 logger = logging.getLogger(__name__)
@@ -24,7 +32,6 @@ KNOWLEDGE_BASE = load_knowledge_base()
 ANSWERER = Answerer(KNOWLEDGE_BASE)
 TOPIC_MATCHER = PhraseMatcher(KNOWLEDGE_BASE.synonym_index())
 HAND_OFF_SUMMARISER = HandOffSummariser(KNOWLEDGE_BASE)
-RED_FLAG_INTENT_PREFIX = "red_flag_"
 CHECK_INTENT, CHECK_FORM = "check_my_twitching", "twitch_check_form"
 
 

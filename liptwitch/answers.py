@@ -38,6 +38,8 @@ KIND_INTENTS = {ASK_CAUSE: "cause", ASK_SYMPTOM: "symptom", ASK_TREATMENT: "trea
 QUESTION_INTENTS = (*TOPIC_INTENTS, *KIND_INTENTS, ASK_ABOUT, ASK_MORE)
 
 TOPIC_ENTITY = "topic"
+# The intent an affirmed red flag sets (red_flag_emergency...): for the rules, the actions, the detector.
+RED_FLAG_INTENT_PREFIX = "red_flag_"
 # A paragraph break in markdown that Rasa's channels do not split into separate messages (they split
 # text on a blank line, "\n\n"): a line holding one space is blank to markdown, not to Rasa.
 PARAGRAPH = "\n \n"

@@ -213,11 +213,11 @@ class _Entry:
 
 _ITEM_FIELDS = ("id", "title", "synonyms", "short", "details", "related", "sources")
 _ITEM_OPTIONAL = ("see_doctor_if",)
-_LISTED_KINDS = ("cause", "symptom", "treatment")  # kinds shown as lists: they need a gist
+TOPIC_KINDS = ("cause", "symptom", "treatment")  # named as topics and shown as lists: they need a gist
 
 
 def _parse_item(entry: _Entry, kind: str) -> Item:
-    required = _ITEM_FIELDS + (("gist",) if kind in _LISTED_KINDS else ())
+    required = _ITEM_FIELDS + (("gist",) if kind in TOPIC_KINDS else ())
     entry.check_fields(required, _ITEM_OPTIONAL)
     sources_raw = entry.raw["sources"]
     if not isinstance(sources_raw, list) or not sources_raw:

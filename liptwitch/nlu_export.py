@@ -13,9 +13,10 @@ from pathlib import Path
 
 import yaml
 
-from liptwitch.answers import TOPIC_ENTITY
+from liptwitch.answers import RED_FLAG_INTENT_PREFIX, TOPIC_ENTITY
 from liptwitch.knowledge_base import (
     DEFAULT_DIRECTORY,
+    TOPIC_KINDS,
     KnowledgeBase,
     KnowledgeBaseError,
     item_phrases,
@@ -24,8 +25,6 @@ from liptwitch.knowledge_base import (
 from liptwitch.text import normalise
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "build" / "nlu" / "knowledge_base.yml"
-# General topics (what it is, is it serious...) are asked about by intent, not named as a topic.
-TOPIC_KINDS = ("cause", "symptom", "treatment")
 
 
 class _Literal(str):
@@ -50,7 +49,7 @@ def red_flag_examples(kb: KnowledgeBase) -> dict[str, list[str]]:
     """
     by_intent: dict[str, list[str]] = {}
     for flag in kb.red_flags.values():
-        by_intent.setdefault(f"red_flag_{flag.level}", []).extend(flag.examples)
+        by_intent.setdefault(f"{RED_FLAG_INTENT_PREFIX}{flag.level}", []).extend(flag.examples)
     return {intent: sorted(set(examples)) for intent, examples in sorted(by_intent.items())}
 
 

@@ -24,7 +24,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from liptwitch import rasa_patches
-from liptwitch.answers import ASK_WARNING_SIGNS, TOPIC_ENTITY
+from liptwitch.answers import ASK_WARNING_SIGNS, RED_FLAG_INTENT_PREFIX, TOPIC_ENTITY
 from liptwitch.knowledge_base import DEFAULT_DIRECTORY, load_knowledge_base
 from liptwitch.text import PhraseMatcher, country_code
 
@@ -121,7 +121,7 @@ class RedFlagClassifier(_RulesComponent):
     demoted when the detector does not confirm them: the detector decides, not the classifier.
     """
 
-    INTENT_PREFIX = "red_flag_"
+    INTENT_PREFIX = RED_FLAG_INTENT_PREFIX
     ENTITY = "red_flag"
 
     @staticmethod

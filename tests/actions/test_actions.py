@@ -81,3 +81,8 @@ def test_a_misspelt_topic_the_entity_model_missed_is_found_too(domain):
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionAnswerQuestion().run(dispatcher, Tracker.from_dict(tracker), domain))
     assert dispatcher.messages[-1]["custom"]["kb_ids"] == ["caffeine"]
+
+
+def test_the_greeting_says_the_same_intro_as_a_first_answer(domain):
+    # Two places say what the assistant is (a rule-chosen response, and the action): they must agree.
+    assert INTRO in " ".join(domain["responses"]["utter_greet"][0]["text"].split())
