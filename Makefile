@@ -19,7 +19,7 @@ TRAINING_INPUTS := config.yml domain.yml $(LOOKUPS) $(SPACY_MODEL) liptwitch/ras
 MODEL := models/lip-twitch-guide.tar.gz
 WIDGET := web/node_modules/rasa-webchat/lib/index.js
 
-.PHONY: install browser train run test check-kb lint clean
+.PHONY: install browser train run run-platforms test check-kb lint clean
 
 install: $(VENV)/.installed $(SPACY_MODEL) $(LOOKUPS) $(WIDGET)
 
@@ -56,6 +56,14 @@ train: install $(MODEL)
 
 run: train
 	@VENV=$(VENV) MODEL=$(MODEL) scripts/run.sh
+
+# The assistant on the web and on each messaging platform whose environment variables are set
+# (README, "Messaging platforms"). The variables can also be kept in $(PLATFORM_ENV), which git ignores.
+PLATFORM_ENV ?= deploy/platforms.env
+run-platforms: train
+	@set -a; if [ -f "$(PLATFORM_ENV)" ]; then echo "==> Reading $(PLATFORM_ENV)"; . "./$(PLATFORM_ENV)"; fi; set +a; \
+	  $(PY) -m liptwitch.channel_credentials deploy/credentials.yml build/credentials.yml && \
+	  VENV=$(VENV) MODEL=$(MODEL) CREDENTIALS=build/credentials.yml scripts/run.sh
 
 test: train browser
 	@$(PY) -m pytest

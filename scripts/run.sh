@@ -7,6 +7,7 @@ model=${MODEL:-models/lip-twitch-guide.tar.gz}
 rasa_port=${RASA_PORT:-5005}
 action_port=${ACTION_PORT:-5055}
 web_port=${WEB_PORT:-8080}
+credentials=${CREDENTIALS:-credentials.yml}  # `make run-platforms` adds the messaging platforms
 mkdir -p logs
 
 pids=()
@@ -32,7 +33,7 @@ echo "==> Starting the action server on port $action_port (log: logs/actions.log
 "$venv/bin/rasa" run actions --actions actions --port "$action_port" >logs/actions.log 2>&1 &
 pids+=($!)
 echo "==> Starting the Rasa server on port $rasa_port (log: logs/rasa.log)"
-"$venv/bin/rasa" run --model "$model" --port "$rasa_port" --credentials credentials.yml \
+"$venv/bin/rasa" run --model "$model" --port "$rasa_port" --credentials "$credentials" \
   --endpoints endpoints.yml --cors "*" >logs/rasa.log 2>&1 &
 pids+=($!)
 echo "==> Starting the chat page on port $web_port (log: logs/web.log)"

@@ -1,14 +1,20 @@
-"""One running assistant for all end-to-end tests, with its hand-off webhook pointed at a local receiver."""
+"""One running assistant for all end-to-end tests: the web chat, REST and every messaging platform, as
+`make run-platforms` runs it, with its hand-off webhook and the platforms' APIs on local servers."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.e2e.platform_api import FakePlatformApi
 from tests.e2e.servers import running_assistant
+from tests.helpers import REPO
 
 
 class HandOffReceiver:
@@ -58,7 +64,22 @@ def hand_off_receiver():
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory, hand_off_receiver):
-    environment = {"LIPTWITCH_HANDOFF_URL": hand_off_receiver.url, "LIPTWITCH_HANDOFF_TOKEN": "test-token"}
-    with running_assistant(tmp_path_factory.mktemp("servers"), environment) as running:
+def platform_api():
+    api = FakePlatformApi()
+    yield api
+    api.close()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, hand_off_receiver, platform_api):
+    workdir = tmp_path_factory.mktemp("servers")
+    environment = {"LIPTWITCH_HANDOFF_URL": hand_off_receiver.url, "LIPTWITCH_HANDOFF_TOKEN": "test-token",
+                   **platform_api.environment}
+    # The credentials as `make run-platforms` writes them, from deploy/credentials.yml.
+    credentials = workdir / "credentials.yml"
+    selected = subprocess.run([sys.executable, "-m", "liptwitch.channel_credentials",
+                               str(REPO / "deploy" / "credentials.yml"), str(credentials)],
+                              env={**os.environ, **environment}, cwd=REPO, capture_output=True, text=True, check=True)
+    assert "left out" not in selected.stdout, selected.stdout
+    with running_assistant(workdir, environment, credentials) as running:
         yield running

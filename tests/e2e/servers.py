@@ -82,7 +82,9 @@ class Assistant:
 
 
 @contextmanager
-def running_assistant(workdir: Path, environment: dict[str, str] | None = None) -> Iterator[Assistant]:
+def running_assistant(workdir: Path, environment: dict[str, str] | None = None,
+                      credentials: Path = REPO / "credentials.yml") -> Iterator[Assistant]:
+    """The action server and the Rasa server, both with `environment`, Rasa with `credentials`."""
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     rasa_port, action_port = free_port(), free_port()
@@ -94,9 +96,9 @@ def running_assistant(workdir: Path, environment: dict[str, str] | None = None) 
                      f"http://127.0.0.1:{action_port}/health", workdir / "actions.log", environment)
     rasa = Server("Rasa server",
                   [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
-                   "--endpoints", str(endpoints), "--credentials", str(REPO / "credentials.yml"),
+                   "--endpoints", str(endpoints), "--credentials", str(credentials),
                    "--cors", "*"],  # as `make run`: the chat page is served from another port
-                  f"http://127.0.0.1:{rasa_port}/", workdir / "rasa.log")
+                  f"http://127.0.0.1:{rasa_port}/", workdir / "rasa.log", environment)
     servers = [actions, rasa]
     try:
         for server in servers:

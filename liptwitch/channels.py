@@ -1,0 +1,564 @@
+"""Rasa connectors for the messaging platforms: Telegram, Slack, Facebook Messenger, Twilio SMS and WhatsApp.
+
+Each one is a thin adapter: it checks that the request really comes from the platform, reads the
+person's message, hands it to Rasa, and sends Rasa's replies back through the platform's API as
+`liptwitch.messaging` shapes them. Slack reuses Rasa's own input channel (its signature check and
+event parsing are sound) with a new output. Rasa's Telegram channel calls the Telegram API when it
+starts and on every message, its Messenger channel checks only the SHA-1 signature, sends with a
+blocking client and answers one event per request, and its Twilio channel checks no signature at
+all: those three are written here.
+
+Every platform's API address can be changed with an environment variable (TELEGRAM_API_URL,
+SLACK_API_URL, MESSENGER_API_URL, TWILIO_API_URL), for a proxy or for the tests' local fake API.
+The person's words are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.slack import SlackInput
+from rasa.shared.core.events import BotUttered, UserUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from twilio.request_validator import RequestValidator
+
+from liptwitch.messaging import (
+    MESSENGER,
+    SLACK,
+    SMS,
+    TELEGRAM,
+    WHATSAPP_VIA_TWILIO,
+    Option,
+    OutgoingMessage,
+    Platform,
+    options_of,
+    pick_option,
+    render,
+)
+
+logger = logging.getLogger(__name__)
+
+# What the person reads when the message cannot be answered as it is. Neither leaves them without
+# the one thing that matters if it is an emergency.
+NOT_TEXT_REPLY = ("Sorry, I can only read typed messages. Please type your question. If you think this "
+                  "is an emergency, call your local emergency number now.")
+FAILED_REPLY = ("Sorry, something went wrong on my side and I couldn't answer. Please try again in a "
+                "moment. If you think this is an emergency, call your local emergency number now.")
+# Telegram sends these when a chat starts and from its menu; both mean "hello".
+TELEGRAM_GREETING_COMMANDS = {"/start", "/help"}
+SEND_TRIES = 3
+SEND_TIMEOUT = aiohttp.ClientTimeout(total=15)
+
+
+def default_country() -> str | None:
+    """The country whose emergency numbers the replies give when the platform does not say."""
+    return os.environ.get("LIPTWITCH_COUNTRY") or None
+
+
+def _api_url(variable: str, default: str) -> str:
+    return (os.environ.get(variable) or default).rstrip("/")
+
+
+# --- signatures (pure functions: the unit tests call them directly) ------------------------------
+
+def telegram_secret_matches(secret_token: str, header: str | None) -> bool:
+    """Telegram sends the secret given to setWebhook in X-Telegram-Bot-Api-Secret-Token."""
+    return bool(secret_token) and hmac.compare_digest((header or "").encode(), secret_token.encode())
+
+
+def messenger_signature_matches(app_secret: str, body: bytes, header: str | None) -> bool:
+    """Meta signs the raw body with the app secret: X-Hub-Signature-256: sha256=<hex HMAC-SHA256>."""
+    expected = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return bool(app_secret) and hmac.compare_digest((header or "").encode(), expected.encode())
+
+
+def twilio_signature_matches(auth_token: str, url: str, params: dict[str, str], header: str | None) -> bool:
+    """Twilio signs the URL it posted to and the form fields with the auth token (X-Twilio-Signature)."""
+    return bool(auth_token) and bool(header) and RequestValidator(auth_token).validate(url, params, header)
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+class SendError(Exception):
+    """The platform did not take a reply."""
+
+
+async def _post(platform: str, url: str, **request: Any) -> dict:
+    """POSTs to a platform's API, retrying on a network error, 429 or 5xx. Logs no URL (it may hold a
+    token) and no text."""
+    last = "no answer"
+    for attempt in range(SEND_TRIES):
+        if attempt:
+            await asyncio.sleep(0.5 * 2 ** attempt)
+        try:
+            async with aiohttp.ClientSession(timeout=SEND_TIMEOUT) as session:
+                async with session.post(url, **request) as reply:
+                    if reply.status < 300:
+                        return _json_object(await reply.text())
+                    last = f"HTTP {reply.status}"
+                    if reply.status != 429 and reply.status < 500:
+                        raise SendError(f"{platform} refused a reply: {last}")
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            last = type(error).__name__
+        logger.warning("%s: sending a reply failed (%s), try %d of %d", platform, last, attempt + 1, SEND_TRIES)
+    raise SendError(f"{platform}: a reply could not be sent ({last})")
+
+
+def _json_object(text: str) -> dict:
+    try:
+        body = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class _RenderingOutput(OutputChannel):
+    """Sends each Rasa reply as the platform's messages, in order (see messaging.render)."""
+
+    platform: Platform
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        for part in render(message, self.platform):
+            await self.send_part(recipient_id, part)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+    async def send_part(self, recipient_id: str, part: OutgoingMessage) -> None:
+        raise NotImplementedError
+
+
+# --- receiving ----------------------------------------------------------------------------------
+
+@dataclass
+class Incoming:
+    """One person's message read from a webhook."""
+
+    sender_id: str
+    text: str | None  # None: not a typed message (a sticker, a photo, a voice note)
+    event_id: str | None  # the platform's id, to drop a redelivered event
+    output: OutputChannel
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+async def last_offered_options(app: Any, sender_id: str) -> list[Option]:
+    """The options the assistant offered since the person last wrote, from the tracker store (so any
+    Rasa server behind the same store reads the same options)."""
+    agent = getattr(app.ctx, "agent", None)
+    if agent is None or agent.tracker_store is None:
+        return []
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    for event in reversed(tracker.events if tracker else []):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered) and options_of(event.data):
+            return options_of(event.data)
+    return []
+
+
+class _RecentIds:
+    """The last event ids seen, so a platform's redelivery is not answered twice."""
+
+    def __init__(self, size: int = 2000) -> None:
+        self.size = size
+        self.ids: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(self, event_id: str | None) -> bool:
+        if not event_id:
+            return True
+        if event_id in self.ids:
+            return False
+        self.ids[event_id] = None
+        if len(self.ids) > self.size:
+            self.ids.popitem(last=False)
+        return True
+
+
+class _WebhookInput(InputChannel):
+    """A platform's webhook: check the signature, read the messages, answer them in the background
+    (platforms retry when the answer to the webhook is slow), acknowledge at once."""
+
+    platform_label = "the platform"
+
+    def __init__(self) -> None:
+        self._recent = _RecentIds()
+        self._tasks: set[asyncio.Task] = set()
+
+    def is_authentic(self, request: Request) -> bool:
+        raise NotImplementedError
+
+    def read(self, request: Request) -> list[Incoming]:
+        raise NotImplementedError
+
+    def acknowledge(self) -> HTTPResponse:
+        return response.text("ok")
+
+    def picks_numbered_options(self, incoming: Incoming) -> bool | None:
+        """True: "2" picks option 2; False: only a title sent back picks; None: payloads come back."""
+        return None
+
+    def add_routes(self, webhook: Blueprint) -> None:
+        """Other routes the platform needs (Messenger's subscription check)."""
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint(f"liptwitch_{self.name()}_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.is_authentic(request):
+                logger.warning("%s: rejected a webhook request not signed by %s", self.name(), self.platform_label)
+                return response.text(f"Forbidden: the request is not signed by {self.platform_label}.", status=403)
+            try:
+                messages = self.read(request)
+            except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+                logger.warning("%s: ignored a signed webhook body it could not read", self.name())
+                return response.text("Bad request: the body is not a message this webhook reads.", status=400)
+            for incoming in messages:
+                if self._recent.first_time(incoming.event_id):
+                    self._in_background(self._answer(request.app, on_new_message, incoming))
+            return self.acknowledge()
+
+        self.add_routes(webhook)
+        return webhook
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)  # a task nobody holds can be collected before it ends
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, app: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      incoming: Incoming) -> None:
+        try:
+            if not (incoming.text or "").strip():
+                await incoming.output.send_response(incoming.sender_id, {"text": NOT_TEXT_REPLY})
+                return
+            text = incoming.text.strip()
+            numbered = self.picks_numbered_options(incoming)
+            if numbered is not None:
+                text = pick_option(text, await last_offered_options(app, incoming.sender_id), numbered) or text
+            await on_new_message(UserMessage(text, incoming.output, incoming.sender_id, input_channel=self.name(),
+                                             metadata=incoming.metadata))
+        except Exception:  # the person must hear something, whatever broke
+            logger.exception("%s: a message could not be answered", self.name())
+            try:
+                await incoming.output.send_response(incoming.sender_id, {"text": FAILED_REPLY})
+            except Exception:
+                logger.exception("%s: not even the apology could be sent", self.name())
+
+    @staticmethod
+    def _metadata(country: str | None = None) -> dict[str, Any]:
+        country = country or default_country()
+        return {"country": country} if country else {}
+
+
+# --- Telegram -----------------------------------------------------------------------------------
+
+class TelegramOutput(_RenderingOutput):
+    platform = TELEGRAM
+
+    def __init__(self, bot_token: str) -> None:
+        super().__init__()
+        self.url = f"{_api_url('TELEGRAM_API_URL', 'https://api.telegram.org')}/bot{bot_token}/sendMessage"
+
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+    async def send_part(self, recipient_id: str, part: OutgoingMessage) -> None:
+        message: dict[str, Any] = {"chat_id": recipient_id, "text": part.text, "parse_mode": "HTML",
+                                   "disable_web_page_preview": True}
+        if part.options:  # a reply keyboard: a tap sends the title as the person's message
+            message["reply_markup"] = {"keyboard": [[{"text": option.title}] for option in part.options],
+                                       "one_time_keyboard": True, "resize_keyboard": True}
+        else:  # no stale options left on screen
+            message["reply_markup"] = {"remove_keyboard": True}
+        try:
+            await _post("telegram", self.url, json=message)
+        except SendError:
+            # Telegram refuses the whole message when it cannot parse the HTML: send it unformatted.
+            message.pop("parse_mode")
+            message["text"] = part.plain
+            await _post("telegram", self.url, json=message)
+
+
+class Telegram(_WebhookInput):
+    """Telegram Bot API webhook. Register it with setWebhook and a secret_token (see the README)."""
+
+    platform_label = "Telegram"
+
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        if not credentials.get("bot_token") or not credentials.get("secret_token"):
+            cls.raise_missing_credentials_exception()
+        return cls(credentials["bot_token"], credentials["secret_token"])
+
+    def __init__(self, bot_token: str, secret_token: str) -> None:
+        super().__init__()
+        self.bot_token, self.secret_token = bot_token, secret_token
+
+    def get_output_channel(self) -> OutputChannel:
+        return TelegramOutput(self.bot_token)
+
+    def is_authentic(self, request: Request) -> bool:
+        return telegram_secret_matches(self.secret_token, request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
+
+    def picks_numbered_options(self, incoming: Incoming) -> bool | None:
+        return False  # the reply keyboard sends the option's title back
+
+    def read(self, request: Request) -> list[Incoming]:
+        update = request.json
+        if "callback_query" in update:
+            query = update["callback_query"]
+            chat, text = query["message"]["chat"], query.get("data")
+        else:
+            message = update.get("message") or update.get("edited_message")
+            if not message:
+                return []  # channel posts, member changes...: nothing a person asked
+            chat, text = message["chat"], message.get("text")
+            if text and text.split()[0].split("@")[0] in TELEGRAM_GREETING_COMMANDS:
+                text = "/greet"
+        return [Incoming(str(chat["id"]), text, f"telegram:{update['update_id']}", self.get_output_channel(),
+                         self._metadata())]
+
+
+# --- Slack --------------------------------------------------------------------------------------
+
+class SlackOutput(_RenderingOutput):
+    platform = SLACK
+
+    def __init__(self, token: str, channel: str | None, thread_id: str | None) -> None:
+        super().__init__()
+        self.client = AsyncWebClient(token, base_url=_api_url("SLACK_API_URL", AsyncWebClient.BASE_URL) + "/")
+        self.channel, self.thread_id = channel, thread_id
+
+    @classmethod
+    def name(cls) -> str:
+        return "slack"
+
+    async def send_part(self, recipient_id: str, part: OutgoingMessage) -> None:
+        blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": part.text}}]
+        if part.options:
+            blocks.append({"type": "actions", "elements": [
+                {"type": "button", "action_id": f"option_{number}", "value": option.payload,
+                 "text": {"type": "plain_text", "text": option.title, "emoji": True}}
+                for number, option in enumerate(part.options, start=1)]})
+        try:
+            # `text` is what notifications show; the blocks are what the chat shows.
+            await self.client.chat_postMessage(channel=self.channel or recipient_id, text=part.text, blocks=blocks,
+                                               thread_ts=self.thread_id, unfurl_links=False)
+        except SlackApiError as error:
+            raise SendError(f"slack refused a reply: {error.response.get('error')}") from None
+
+
+class Slack(SlackInput):
+    """Rasa's Slack input (it checks the signing secret and the timestamp) with replies in mrkdwn and
+    buttons."""
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+
+        @webhook.middleware("request")
+        async def answer_url_verification(request: Request) -> HTTPResponse | None:
+            # Rasa answers Slack's check of a new request URL with a bare JSON string, which Slack
+            # refuses ("challenge_failed"): it wants {"challenge": ...}.
+            if request.method != "POST" or not (request.content_type or "").startswith("application/json"):
+                return None
+            try:
+                body = json.loads(request.body or b"{}")
+            except ValueError:
+                return None
+            if isinstance(body, dict) and body.get("type") == "url_verification" \
+                    and self.is_request_from_slack_authentic(request):
+                return response.json({"challenge": body.get("challenge")})
+            return None
+
+        return webhook
+
+    def get_output_channel(self, channel: str | None = None, thread_id: str | None = None) -> OutputChannel:
+        return SlackOutput(self.slack_token, channel or self.slack_channel, thread_id)
+
+    def get_metadata(self, request: Request) -> dict[str, Any]:
+        country = default_country()
+        return {**super().get_metadata(request), **({"country": country} if country else {})}
+
+
+# --- Facebook Messenger -------------------------------------------------------------------------
+
+class MessengerOutput(_RenderingOutput):
+    platform = MESSENGER
+
+    def __init__(self, page_access_token: str) -> None:
+        super().__init__()
+        self.url = f"{_api_url('MESSENGER_API_URL', 'https://graph.facebook.com/v19.0')}/me/messages"
+        self.page_access_token = page_access_token
+
+    @classmethod
+    def name(cls) -> str:
+        return "messenger"
+
+    async def send_part(self, recipient_id: str, part: OutgoingMessage) -> None:
+        message: dict[str, Any] = {"text": part.text}
+        if part.options:
+            message["quick_replies"] = [{"content_type": "text", "title": option.title, "payload": option.payload}
+                                        for option in part.options]
+        await _post("messenger", self.url, params={"access_token": self.page_access_token},
+                    json={"recipient": {"id": recipient_id}, "messaging_type": "RESPONSE", "message": message})
+
+
+class Messenger(_WebhookInput):
+    """Messenger Platform webhook, signed with the app secret (X-Hub-Signature-256)."""
+
+    platform_label = "Facebook Messenger"
+
+    @classmethod
+    def name(cls) -> str:
+        return "messenger"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        if not all(credentials.get(key) for key in ("page_access_token", "app_secret", "verify_token")):
+            cls.raise_missing_credentials_exception()
+        return cls(credentials["page_access_token"], credentials["app_secret"], credentials["verify_token"])
+
+    def __init__(self, page_access_token: str, app_secret: str, verify_token: str) -> None:
+        super().__init__()
+        self.page_access_token, self.app_secret, self.verify_token = page_access_token, app_secret, verify_token
+
+    def get_output_channel(self) -> OutputChannel:
+        return MessengerOutput(self.page_access_token)
+
+    def is_authentic(self, request: Request) -> bool:
+        return messenger_signature_matches(self.app_secret, request.body, request.headers.get("X-Hub-Signature-256"))
+
+    def add_routes(self, webhook: Blueprint) -> None:
+        @webhook.route("/webhook", methods=["GET"])
+        async def subscribe(request: Request) -> HTTPResponse:
+            # Meta checks the webhook when it is registered: echo the challenge if the token matches.
+            token = request.args.get("hub.verify_token") or ""
+            if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(token.encode(),
+                                                                                    self.verify_token.encode()):
+                return response.text(request.args.get("hub.challenge") or "")
+            logger.warning("messenger: refused a webhook subscription with a wrong verify token")
+            return response.text("Forbidden: wrong verify token.", status=403)
+
+    def read(self, request: Request) -> list[Incoming]:
+        body = request.json
+        if body.get("object") != "page":
+            return []
+        messages = []
+        for entry in body.get("entry", []):
+            for event in entry.get("messaging", []):
+                sender = str(event["sender"]["id"])
+                if "message" in event:
+                    message = event["message"]
+                    if message.get("is_echo"):
+                        continue  # the page's own reply, echoed back
+                    quick_reply = message.get("quick_reply")
+                    text = quick_reply["payload"] if quick_reply else message.get("text")
+                    event_id = message.get("mid")
+                elif "postback" in event:
+                    postback = event["postback"]
+                    text = postback.get("payload") or postback.get("title")
+                    event_id = postback.get("mid")
+                else:
+                    continue  # delivery and read receipts
+                messages.append(Incoming(sender, text, event_id, self.get_output_channel(), self._metadata()))
+        return messages
+
+    def acknowledge(self) -> HTTPResponse:
+        return response.text("EVENT_RECEIVED")
+
+
+# --- Twilio: SMS and WhatsApp -------------------------------------------------------------------
+
+class TwilioOutput(_RenderingOutput):
+    def __init__(self, account_sid: str, auth_token: str, sender: str, platform: Platform) -> None:
+        super().__init__()
+        base = _api_url("TWILIO_API_URL", "https://api.twilio.com")
+        self.url = f"{base}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self.auth = aiohttp.BasicAuth(account_sid, auth_token)
+        self.sender, self.platform = sender, platform
+
+    @classmethod
+    def name(cls) -> str:
+        return "twilio"
+
+    async def send_part(self, recipient_id: str, part: OutgoingMessage) -> None:
+        # The numbered options are already in the text (messaging.render).
+        await _post("twilio", self.url, auth=self.auth,
+                    data={"To": recipient_id, "From": self.sender, "Body": part.text})
+
+
+class Twilio(_WebhookInput):
+    """Twilio Messaging webhook for SMS and WhatsApp, signed with the auth token (X-Twilio-Signature).
+
+    Twilio signs the public URL it posts to, which the server behind a proxy cannot see: it is set as
+    `webhook_url`. Replies go from the number the person wrote to, so one webhook serves any number of
+    SMS numbers and WhatsApp senders.
+    """
+
+    platform_label = "Twilio"
+
+    @classmethod
+    def name(cls) -> str:
+        return "twilio"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        if not all(credentials.get(key) for key in ("account_sid", "auth_token", "webhook_url")):
+            cls.raise_missing_credentials_exception()
+        return cls(credentials["account_sid"], credentials["auth_token"], credentials["webhook_url"])
+
+    def __init__(self, account_sid: str, auth_token: str, webhook_url: str) -> None:
+        super().__init__()
+        self.account_sid, self.auth_token, self.webhook_url = account_sid, auth_token, webhook_url
+
+    def is_authentic(self, request: Request) -> bool:
+        url = self.webhook_url + (f"?{request.query_string}" if request.query_string else "")
+        params = {key: values[0] for key, values in request.form.items()}
+        return twilio_signature_matches(self.auth_token, url, params, request.headers.get("X-Twilio-Signature"))
+
+    def picks_numbered_options(self, incoming: Incoming) -> bool | None:
+        return True
+
+    def read(self, request: Request) -> list[Incoming]:
+        form = request.form
+        sender, recipient = form.get("From"), form.get("To")
+        if not sender or not recipient:
+            raise ValueError("a Twilio message has From and To")
+        platform = WHATSAPP_VIA_TWILIO if sender.startswith("whatsapp:") else SMS
+        text = (form.get("Body") or "").replace("\u00a1", "@")  # some carriers turn @ into ¡
+        output = TwilioOutput(self.account_sid, self.auth_token, recipient, platform)
+        return [Incoming(sender, text, form.get("MessageSid"), output, self._metadata(form.get("FromCountry")))]
+
+    def acknowledge(self) -> HTTPResponse:
+        # An empty TwiML response: the replies go through the REST API, after the assistant answers.
+        return response.text('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', content_type="text/xml")
+
+

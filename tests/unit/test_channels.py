@@ -1,0 +1,84 @@
+"""The messaging connectors' signature checks, and the credentials `make run-platforms` runs with."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import subprocess
+import sys
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from liptwitch import channels
+from liptwitch.channel_credentials import select
+from tests.helpers import REPO
+
+DEPLOY_CREDENTIALS = (REPO / "deploy" / "credentials.yml").read_text()
+TELEGRAM_ONLY = {"TELEGRAM_BOT_TOKEN": "1:token", "TELEGRAM_SECRET_TOKEN": "secret"}
+
+
+def test_telegram_secret_token_must_match_exactly():
+    assert channels.telegram_secret_matches("s3cret", "s3cret")
+    assert not channels.telegram_secret_matches("s3cret", "s3cre")
+    assert not channels.telegram_secret_matches("s3cret", None)
+    assert not channels.telegram_secret_matches("", "")  # no secret configured: nothing gets in
+
+
+def test_messenger_signature_is_hmac_sha256_of_the_raw_body():
+    body = b'{"object":"page","entry":[]}'
+    good = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
+    assert channels.messenger_signature_matches("app-secret", body, good)
+    assert not channels.messenger_signature_matches("app-secret", body + b" ", good)
+    assert not channels.messenger_signature_matches("other-secret", body, good)
+    assert not channels.messenger_signature_matches("app-secret", body, "sha1=" + "0" * 40)
+    assert not channels.messenger_signature_matches("app-secret", body, None)
+
+
+def test_twilio_signature_covers_the_public_url_and_every_field():
+    url, params = "https://bot.example.org/webhooks/twilio/webhook", {"From": "+447700900123", "Body": "hi"}
+    signature = RequestValidator("token").compute_signature(url, params)
+    assert channels.twilio_signature_matches("token", url, params, signature)
+    assert not channels.twilio_signature_matches("token", url.replace("bot.", "evil."), params, signature)
+    assert not channels.twilio_signature_matches("token", url, {**params, "Body": "hello"}, signature)
+    assert not channels.twilio_signature_matches("token", url, params, None)
+
+
+def test_a_platform_without_its_variables_is_left_out_and_says_what_it_needs():
+    selected, report = select(DEPLOY_CREDENTIALS, {"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert "rest:" in selected and "socketio:" in selected  # the web chat always runs
+    assert "liptwitch.channels" not in selected
+    assert ('Slack is left out: set SLACK_SIGNING_SECRET to turn it on (README, "Messaging platforms").'
+            in report)
+    assert any(line.startswith("Twilio is left out: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, "
+                               "LIPTWITCH_PUBLIC_URL") for line in report)
+
+
+def test_a_platform_with_its_variables_is_kept_with_the_secrets_left_in_the_environment():
+    selected, report = select(DEPLOY_CREDENTIALS, {**TELEGRAM_ONLY, "LIPTWITCH_PUBLIC_URL": "https://bot.example.org/"})
+    assert "liptwitch.channels.Telegram:" in selected and "${TELEGRAM_BOT_TOKEN}" in selected
+    assert "1:token" not in selected
+    assert "Telegram is on: its webhook is https://bot.example.org/webhooks/telegram/webhook" in report
+
+
+@pytest.mark.parametrize("connector, label", [(channels.Telegram, "Telegram"), (channels.Slack, "Slack"),
+                                              (channels.Messenger, "Messenger"), (channels.Twilio, "Twilio")])
+def test_the_printed_webhook_is_where_each_connector_listens(connector, label):
+    assert f"liptwitch.channels.{label}:" in DEPLOY_CREDENTIALS
+    assert connector.name() == label.lower()  # Rasa serves a channel at /webhooks/<name>/webhook
+
+
+def test_rasa_starts_its_channels_from_the_selected_credentials(tmp_path):
+    """What `make run-platforms` does with only Telegram set: Rasa loads the file, no crash."""
+    target = tmp_path / "credentials.yml"
+    environment = {"PATH": "/usr/bin:/bin", **TELEGRAM_ONLY}
+    done = subprocess.run([sys.executable, "-m", "liptwitch.channel_credentials",
+                           str(REPO / "deploy" / "credentials.yml"), str(target)],
+                          env=environment, cwd=REPO, capture_output=True, text=True, check=True)
+    assert "Slack is left out" in done.stdout and "Telegram is on" in done.stdout
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys; from rasa.core.run import create_http_input_channels as c; "
+         "print(' '.join(ch.name() for ch in c(None, sys.argv[1])))", str(target)],
+        env={**environment, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}, cwd=REPO,
+        capture_output=True, text=True, check=True)
+    assert loaded.stdout.split() == ["rest", "socketio", "telegram"]
