@@ -92,6 +92,16 @@ def twilio_signature_matches(auth_token: str, url: str, params: dict[str, str], 
     return bool(auth_token) and bool(header) and RequestValidator(auth_token).validate(url, params, header)
 
 
+def twilio_signed_url(webhook_url: str | None, path: str, query: str, scheme: str, host: str,
+                      forwarded_proto: str | None = None, forwarded_host: str | None = None) -> str:
+    """The URL Twilio signed: the configured public one, else the one the request arrived at."""
+    if not webhook_url:
+        scheme = (forwarded_proto or scheme).split(",")[0].strip()
+        host = (forwarded_host or host).split(",")[0].strip()
+        webhook_url = f"{scheme}://{host}{path}"
+    return webhook_url + (f"?{query}" if query else "")
+
+
 # --- sending ------------------------------------------------------------------------------------
 
 class SendError(Exception):
@@ -517,9 +527,11 @@ class TwilioOutput(_RenderingOutput):
 class Twilio(_WebhookInput):
     """Twilio Messaging webhook for SMS and WhatsApp, signed with the auth token (X-Twilio-Signature).
 
-    Twilio signs the public URL it posts to, which the server behind a proxy cannot see: it is set as
-    `webhook_url`. Replies go from the number the person wrote to, so one webhook serves any number of
-    SMS numbers and WhatsApp senders.
+    Twilio signs the public URL it posts to, which a server behind a proxy may not see as such: it is
+    LIPTWITCH_PUBLIC_URL + the webhook's path (or `webhook_url` in the credentials). Without either,
+    the URL the request arrived at is used, as the proxy's X-Forwarded-Proto and -Host headers tell it.
+    Replies go from the number the person wrote to, so one webhook serves any number of SMS numbers
+    and WhatsApp senders.
     """
 
     platform_label = "Twilio"
@@ -531,16 +543,24 @@ class Twilio(_WebhookInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
-        if not all(credentials.get(key) for key in ("account_sid", "auth_token", "webhook_url")):
+        if not all(credentials.get(key) for key in ("account_sid", "auth_token")):
             cls.raise_missing_credentials_exception()
-        return cls(credentials["account_sid"], credentials["auth_token"], credentials["webhook_url"])
+        public_url = os.environ.get("LIPTWITCH_PUBLIC_URL", "").rstrip("/")
+        webhook_url = credentials.get("webhook_url") or (f"{public_url}/webhooks/{cls.name()}/webhook" if public_url
+                                                         else None)
+        if not webhook_url:
+            logger.warning("twilio: LIPTWITCH_PUBLIC_URL is not set; checking signatures against the URL each "
+                           "request arrived at")
+        return cls(credentials["account_sid"], credentials["auth_token"], webhook_url)
 
-    def __init__(self, account_sid: str, auth_token: str, webhook_url: str) -> None:
+    def __init__(self, account_sid: str, auth_token: str, webhook_url: str | None = None) -> None:
         super().__init__()
         self.account_sid, self.auth_token, self.webhook_url = account_sid, auth_token, webhook_url
 
     def is_authentic(self, request: Request) -> bool:
-        url = self.webhook_url + (f"?{request.query_string}" if request.query_string else "")
+        url = twilio_signed_url(self.webhook_url, request.path, request.query_string, request.scheme,
+                                request.headers.get("Host", ""), request.headers.get("X-Forwarded-Proto"),
+                                request.headers.get("X-Forwarded-Host"))
         params = {key: values[0] for key, values in request.form.items()}
         return twilio_signature_matches(self.auth_token, url, params, request.headers.get("X-Twilio-Signature"))
 

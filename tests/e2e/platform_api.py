@@ -44,13 +44,16 @@ class Call:
     body: dict
 
     @property
-    def platform(self) -> str:
-        return self.path.split("/")[1]
+    def recipient(self) -> str | None:
+        body = self.body
+        return str(body.get("chat_id") or body.get("channel") or body.get("To")
+                   or (body.get("recipient") or {}).get("id"))
 
 
 class FakePlatformApi:
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.failures: dict[str, list[int]] = {}  # recipient -> statuses to answer its next calls with
         self.changed = threading.Condition()
         api = self
 
@@ -62,10 +65,14 @@ class FakePlatformApi:
                     body = json.loads(raw)
                 else:
                     body = {key: values[0] for key, values in parse_qs(raw).items()}
+                call = Call(url.path, parse_qs(url.query), dict(self.headers), body)
                 with api.changed:
-                    api.calls.append(Call(url.path, parse_qs(url.query), dict(self.headers), body))
+                    api.calls.append(call)
                     api.changed.notify_all()
-                status, answer = api.answer(url.path, body)
+                    planned = api.failures.get(call.recipient) or []
+                    failure = planned.pop(0) if planned else None
+                status, answer = (failure, {"ok": False, "error": "planned failure"}) if failure else \
+                    api.answer(url.path, body)
                 payload = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -117,9 +124,12 @@ class FakePlatformApi:
         return calls
 
     def to(self, recipient: str) -> list[Call]:
-        return [call for call in self.calls if recipient in (
-            str(call.body.get("chat_id")), call.body.get("channel"), call.body.get("To"),
-            (call.body.get("recipient") or {}).get("id"))]
+        return [call for call in self.calls if call.recipient == recipient]
+
+    def fail_next(self, recipient: str, *statuses: int) -> None:
+        """Answer the next calls sending to `recipient` with these error statuses, one each."""
+        with self.changed:
+            self.failures[recipient] = list(statuses)
 
     def close(self) -> None:
         self.server.shutdown()

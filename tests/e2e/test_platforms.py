@@ -341,3 +341,22 @@ def test_twilio_refuses_forged_and_altered_requests(assistant, platform_api, att
         params = {**params, "Body": "something else"}
     assert send_twilio(assistant, params, headers).status_code == 403
     assert_nothing_sent(platform_api, me)
+
+
+# --- when the platform's API fails ----------------------------------------------------------------
+
+def test_a_reply_the_platform_fails_to_take_is_sent_again(assistant, platform_api):
+    me = phone()
+    platform_api.fail_next(me, 503)  # Twilio has a bad moment
+    send_twilio(assistant, twilio_params(me, "my face is drooping on one side"))
+    failed, delivered = platform_api.wait_for(me, count=2)
+    assert failed.body == delivered.body and delivered.body["Body"].startswith("\U0001f6a8 Call 999 now.")
+
+
+def test_telegram_sends_plain_text_when_it_refuses_the_formatting(assistant, platform_api):
+    chat = next(_numbers)
+    platform_api.fail_next(str(chat), 400)  # "Bad Request: can't parse entities"
+    send_telegram(assistant, telegram_update(chat, "/start"))
+    refused, sent = platform_api.wait_for(str(chat), count=2)
+    assert refused.body["parse_mode"] == "HTML" and "parse_mode" not in sent.body
+    assert "Lip Twitch Guide" in sent.body["text"] and "<b>" not in sent.body["text"]
