@@ -19,7 +19,7 @@ TRAINING_INPUTS := config.yml domain.yml $(LOOKUPS) $(SPACY_MODEL) liptwitch/ras
 MODEL := models/lip-twitch-guide.tar.gz
 WIDGET := web/node_modules/rasa-webchat/lib/index.js
 
-.PHONY: install browser train run run-platforms test check-kb lint clean
+.PHONY: install browser train run run-platforms test bench check-kb lint clean
 
 install: $(VENV)/.installed $(SPACY_MODEL) $(LOOKUPS) $(WIDGET)
 
@@ -67,6 +67,11 @@ run-platforms: train
 
 test: train browser
 	@$(PY) -m pytest
+
+# Latency, throughput, cold start, training time and memory, beside Rasa's default pipeline and a bare
+# Sanic endpoint (bench/performance.py): about 20 minutes; results in bench/RESULTS.md and bench/plots/.
+bench: train
+	@$(PY) bench/performance.py
 
 check-kb: $(VENV)/.installed
 	@$(PY) -m liptwitch.nlu_export /dev/null

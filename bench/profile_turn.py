@@ -1,0 +1,112 @@
+"""Where a turn's time goes, early in a conversation and after 200 turns.
+
+    .venv/bin/python bench/profile_turn.py [MODEL]      # default: models/lip-twitch-guide.tar.gz
+
+Loads the trained assistant in-process with the tracker store of endpoints.yml (SQLite, in a temporary
+file) and a real action server, holds one 200-turn conversation (bench/performance.py's turns), and
+times each phase of Rasa's turn by wrapping its methods: loading and saving the tracker, the NLU
+pipeline, the policies' predictions, the custom actions (HTTP to the action server), sending. Prints a
+table of milliseconds per turn by phase for turns 2-11 and 191-200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.performance import TURNS  # noqa: E402
+from tests.e2e.servers import Server, free_port  # noqa: E402
+
+PHASES: dict[str, float] = defaultdict(float)
+
+
+def timed(owner: type, name: str, phase: str) -> None:
+    """Wrap owner.name so that its time adds to `phase` (outermost call only)."""
+    original = getattr(owner, name)
+    active: set[str] = set()
+
+    if asyncio.iscoroutinefunction(original):
+        async def wrapper(*args, **kwargs):
+            if phase in active:
+                return await original(*args, **kwargs)
+            active.add(phase)
+            started = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                PHASES[phase] += time.perf_counter() - started
+                active.discard(phase)
+    else:
+        def wrapper(*args, **kwargs):
+            if phase in active:
+                return original(*args, **kwargs)
+            active.add(phase)
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                PHASES[phase] += time.perf_counter() - started
+                active.discard(phase)
+    setattr(owner, name, wrapper)
+
+
+async def converse(model: Path, workdir: Path, action_url: str) -> list[dict[str, float]]:
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.agent import load_agent
+    from rasa.core.processor import MessageProcessor
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.core.utils import AvailableEndpoints
+
+    endpoints_file = workdir / "endpoints.yml"
+    endpoints_file.write_text(f'action_endpoint:\n  url: "{action_url}"\ntracker_store:\n  type: SQL\n'
+                              f"  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n"
+                              "nlg:\n  type: liptwitch.rasa_nlg.SlotValueNaturalLanguageGenerator\n")
+    agent = await load_agent(model_path=str(model), endpoints=AvailableEndpoints.read_endpoints(str(endpoints_file)))
+    timed(SQLTrackerStore, "retrieve", "load the tracker (SQLite)")
+    timed(SQLTrackerStore, "save", "save the tracker (SQLite)")
+    timed(MessageProcessor, "parse_message", "NLU pipeline")
+    timed(MessageProcessor, "_predict_next_with_tracker", "policies (predict next action)")
+    timed(RemoteAction, "run", "custom actions (action server)")
+    timed(MessageProcessor, "_send_bot_messages", "send replies")
+    timed(MessageProcessor, "handle_message", "whole turn")
+    turns = []
+    for index in range(200):
+        PHASES.clear()
+        await agent.handle_text(TURNS[index % len(TURNS)], sender_id="profile")
+        turns.append(dict(PHASES))
+    return turns
+
+
+def main() -> int:
+    model = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "models" / "lip-twitch-guide.tar.gz"
+    with tempfile.TemporaryDirectory(prefix="liptwitch-profile-") as temporary:
+        workdir = Path(temporary)
+        port = free_port()
+        actions = Server("action server", [str(REPO / ".venv" / "bin" / "rasa"), "run", "actions", "--actions",
+                                           "actions", "--port", str(port)],
+                         f"http://127.0.0.1:{port}/health", workdir / "actions.log")
+        actions.start()
+        try:
+            actions.wait_until_ready()
+            turns = asyncio.run(converse(model, workdir, f"http://127.0.0.1:{port}/webhook"))
+        finally:
+            actions.stop()
+    phases = list(turns[0])
+    windows = {"turns 2-11": turns[1:11], "turns 191-200": turns[190:200]}
+    print(f"| phase (median ms per turn) | {' | '.join(windows)} |\n|---|---|---|")
+    for phase in phases:
+        cells = [f"{1000 * statistics.median(t.get(phase, 0.0) for t in window):.1f}" for window in windows.values()]
+        print(f"| {phase} | {' | '.join(cells)} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
