@@ -148,8 +148,10 @@ def start(name: str, model: Path | None, workdir: Path) -> System:
         action_port = free_port()
         endpoints = workdir / "endpoints.yml"
         text = f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        if name == "ours":  # as endpoints.yml: conversations kept in SQLite, our NLG
-            text += (f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n"
+        if name == "ours":  # as endpoints.yml: selective domain, SQLite (cached) tracker store, our NLG
+            text += ("  enable_selective_domain: true\n"
+                     "tracker_store:\n  type: liptwitch.tracker_store.CachedSQLTrackerStore\n"
+                     f"  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n"
                      "nlg:\n  type: liptwitch.rasa_nlg.SlotValueNaturalLanguageGenerator\n")
         endpoints.write_text(text)
         servers = [
@@ -196,9 +198,10 @@ async def turn(session: aiohttp.ClientSession, url: str, sender: str, message: s
     return elapsed
 
 
-async def conversation_latencies(url: str, sender: str, length: int) -> list[float]:
+async def conversation_latencies(url: str, sender: str, length: int, start: int = 0) -> list[float]:
+    """Per-turn latency of one conversation of `length` turns, beginning at TURNS[start]."""
     async with aiohttp.ClientSession() as session:
-        return [await turn(session, url, sender, TURNS[index % len(TURNS)]) for index in range(length)]
+        return [await turn(session, url, sender, TURNS[(start + index) % len(TURNS)]) for index in range(length)]
 
 
 async def throughput(url: str, concurrency: int, seconds: float, tag: str) -> dict[str, float]:
@@ -211,7 +214,7 @@ async def throughput(url: str, concurrency: int, seconds: float, tag: str) -> di
             conversation = 0
             while time.monotonic() < deadline:
                 sender = f"{tag}-{concurrency}-{number}-{conversation}"
-                for index in range(20):
+                for index in range(number + conversation, number + conversation + 20):
                     if time.monotonic() >= deadline:
                         return
                     latencies.append(await turn(session, url, sender, TURNS[index % len(TURNS)]))
@@ -232,7 +235,7 @@ def measure(name: str, model: Path | None, workdir: Path, conversations: int, le
         asyncio.run(first_answer(system.url))
         cold_start = time.monotonic() - started
         # Conversations one after the other: latency by position in the conversation.
-        by_turn = [asyncio.run(conversation_latencies(system.url, f"latency-{name}-{n}", length))
+        by_turn = [asyncio.run(conversation_latencies(system.url, f"latency-{name}-{n}", length, start=n + 1))
                    for n in range(conversations)]
         latency = {}
         for at in LENGTHS:
@@ -241,7 +244,7 @@ def measure(name: str, model: Path | None, workdir: Path, conversations: int, le
             window = range(max(0, at - 5), min(length, at + 5)) if at > 1 else range(0, 1)
             samples = [run[index] for run in by_turn for index in window]
             if at == 1:  # the first turn of more conversations, for a percentile worth the name
-                extra = [asyncio.run(conversation_latencies(system.url, f"first-{name}-{n}", 1))[0]
+                extra = [asyncio.run(conversation_latencies(system.url, f"first-{name}-{n}", 1, start=n))[0]
                          for n in range(40)]
                 samples += extra
             latency[at] = {"p50 ms": 1000 * percentile(samples, 0.5), "p95 ms": 1000 * percentile(samples, 0.95),

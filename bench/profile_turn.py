@@ -1,17 +1,18 @@
 """Where a turn's time goes, early in a conversation and after 200 turns.
 
-    .venv/bin/python bench/profile_turn.py [MODEL]      # default: models/lip-twitch-guide.tar.gz
+    .venv/bin/python bench/profile_turn.py [MODEL [TRACKER_STORE_CLASS]]
 
 Loads the trained assistant in-process with the tracker store of endpoints.yml (SQLite, in a temporary
 file) and a real action server, holds one 200-turn conversation (bench/performance.py's turns), and
 times each phase of Rasa's turn by wrapping its methods: loading and saving the tracker, the NLU
-pipeline, the policies' predictions, the custom actions (HTTP to the action server), sending. Prints a
+pipeline, the policies' predictions, the custom actions (HTTP to the action server). Prints a
 table of milliseconds per turn by phase for turns 2-11 and 191-200.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import statistics
 import sys
 import tempfile
@@ -26,6 +27,8 @@ from bench.performance import TURNS  # noqa: E402
 from tests.e2e.servers import Server, free_port  # noqa: E402
 
 PHASES: dict[str, float] = defaultdict(float)
+# As endpoints.yml; `bench/profile_turn.py MODEL rasa.core.tracker_store.SQLTrackerStore` for Rasa's own.
+TRACKER_STORE = sys.argv[2] if len(sys.argv) > 2 else "liptwitch.tracker_store.CachedSQLTrackerStore"
 
 
 def timed(owner: type, name: str, phase: str) -> None:
@@ -62,20 +65,24 @@ async def converse(model: Path, workdir: Path, action_url: str) -> list[dict[str
     from rasa.core.actions.action import RemoteAction
     from rasa.core.agent import load_agent
     from rasa.core.processor import MessageProcessor
-    from rasa.core.tracker_store import SQLTrackerStore
     from rasa.core.utils import AvailableEndpoints
+    from rasa.shared.utils.common import class_from_module_path
+    from rasa.utils.common import configure_logging_and_warnings
+
+    configure_logging_and_warnings(logging.WARNING)  # debug logging would be timed too
 
     endpoints_file = workdir / "endpoints.yml"
-    endpoints_file.write_text(f'action_endpoint:\n  url: "{action_url}"\ntracker_store:\n  type: SQL\n'
+    endpoints_file.write_text(f'action_endpoint:\n  url: "{action_url}"\n  enable_selective_domain: true\n'
+                              f"tracker_store:\n  type: {TRACKER_STORE}\n"
                               f"  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n"
                               "nlg:\n  type: liptwitch.rasa_nlg.SlotValueNaturalLanguageGenerator\n")
     agent = await load_agent(model_path=str(model), endpoints=AvailableEndpoints.read_endpoints(str(endpoints_file)))
-    timed(SQLTrackerStore, "retrieve", "load the tracker (SQLite)")
-    timed(SQLTrackerStore, "save", "save the tracker (SQLite)")
+    store = class_from_module_path(TRACKER_STORE)
+    timed(store, "retrieve", "load the tracker")
+    timed(store, "save", "save the tracker")
     timed(MessageProcessor, "parse_message", "NLU pipeline")
     timed(MessageProcessor, "_predict_next_with_tracker", "policies (predict next action)")
     timed(RemoteAction, "run", "custom actions (action server)")
-    timed(MessageProcessor, "_send_bot_messages", "send replies")
     timed(MessageProcessor, "handle_message", "whole turn")
     turns = []
     for index in range(200):
@@ -99,7 +106,7 @@ def main() -> int:
             turns = asyncio.run(converse(model, workdir, f"http://127.0.0.1:{port}/webhook"))
         finally:
             actions.stop()
-    phases = list(turns[0])
+    phases = list(dict.fromkeys(phase for turn in turns for phase in turn))
     windows = {"turns 2-11": turns[1:11], "turns 191-200": turns[190:200]}
     print(f"| phase (median ms per turn) | {' | '.join(windows)} |\n|---|---|---|")
     for phase in phases:

@@ -90,7 +90,10 @@ def running_assistant(workdir: Path, environment: dict[str, str] | None = None,
     rasa_port, action_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-                         "nlg:\n  type: liptwitch.rasa_nlg.SlotValueNaturalLanguageGenerator\n")
+                         "  enable_selective_domain: true\n"
+                         "nlg:\n  type: liptwitch.rasa_nlg.SlotValueNaturalLanguageGenerator\n"
+                         "tracker_store:\n  type: liptwitch.tracker_store.CachedSQLTrackerStore\n"
+                         f"  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n")
     actions = Server("action server",
                      [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
                      f"http://127.0.0.1:{action_port}/health", workdir / "actions.log", environment)
