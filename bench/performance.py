@@ -293,7 +293,12 @@ def plots(results: dict) -> list[Path]:
 
 
 def ratio(ours: float, other: float) -> str:
-    return f"{ours / other:.2f}x" if other else "-"
+    return f"{ours / other:.3g}x" if other else "-"
+
+
+def keyed(mapping: dict, key: int) -> dict:
+    """mapping[key], whether the keys are numbers (this run) or strings (read back from JSON)."""
+    return mapping.get(key) or mapping.get(str(key)) or {}
 
 
 def markdown(results: dict) -> str:
@@ -329,9 +334,10 @@ def markdown(results: dict) -> str:
         lines += ["", "Ours as a ratio of the others (below 1 is faster for latency, above 1 is more for throughput):",
                   "", "| | " + " | ".join(n for n in names if n != "ours") + " |",
                   "|---|" + "---|" * (len(names) - 1)]
-        for label, figure in (("p50 latency at turn 1", lambda r: r["latency"][1]["p50 ms"]),
-                              ("p50 latency at turn 200", lambda r: r["latency"].get(200, {}).get("p50 ms", 0)),
-                              ("throughput at 8 conversations", lambda r: r["throughput"][8]["turns per second"])):
+        for label, figure in (("p50 latency at turn 1", lambda r: keyed(r["latency"], 1).get("p50 ms", 0)),
+                              ("p50 latency at turn 200", lambda r: keyed(r["latency"], 200).get("p50 ms", 0)),
+                              ("throughput at 8 conversations",
+                               lambda r: keyed(r["throughput"], 8).get("turns per second", 0))):
             lines.append(f"| {label} | " + " | ".join(ratio(figure(systems["ours"]), figure(systems[n]))
                                                       for n in names if n != "ours") + " |")
     lines += ["", "![latency](plots/latency_by_conversation_length.png)",
@@ -364,7 +370,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer turns, no training: a smoke run")
     parser.add_argument("--systems", default="ours,rasa-init,floor")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the report from bench/performance.json")
     arguments = parser.parse_args()
+    if arguments.report_only:
+        write_results(json.loads(RAW.read_text()))
+        return 0
     conversations, length, seconds = (2, 60, 5) if arguments.quick else (5, 200, 20)
     results = {"machine": machine(), "date": date.today().isoformat(),
                "command": "make bench" + (" (--quick)" if arguments.quick else ""), "systems": {}}
