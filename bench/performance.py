@@ -132,10 +132,6 @@ class System:
     def __init__(self, name: str, servers: list[Server], url: str) -> None:
         self.name, self.servers, self.url = name, servers, url
 
-    @property
-    def rasa(self) -> Server:
-        return self.servers[-1]
-
 
 def start(name: str, model: Path | None, workdir: Path) -> System:
     port = free_port()

@@ -204,6 +204,15 @@ class _WebhookInput(InputChannel):
     (platforms retry when the answer to the webhook is slow), acknowledge at once."""
 
     platform_label = "the platform"
+    # The settings in credentials.yml the constructor takes, in order; each is required.
+    credential_keys: tuple[str, ...] = ()
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        if not all(credentials.get(key) for key in cls.credential_keys):
+            cls.raise_missing_credentials_exception()
+        return cls(*(credentials[key] for key in cls.credential_keys))
 
     def __init__(self) -> None:
         self._recent = _RecentIds()
@@ -314,17 +323,11 @@ class Telegram(_WebhookInput):
     """Telegram Bot API webhook. Register it with setWebhook and a secret_token (see the README)."""
 
     platform_label = "Telegram"
+    credential_keys = ("bot_token", "secret_token")
 
     @classmethod
     def name(cls) -> str:
         return "telegram"
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        credentials = credentials or {}
-        if not credentials.get("bot_token") or not credentials.get("secret_token"):
-            cls.raise_missing_credentials_exception()
-        return cls(credentials["bot_token"], credentials["secret_token"])
 
     def __init__(self, bot_token: str, secret_token: str) -> None:
         super().__init__()
@@ -443,17 +446,11 @@ class Messenger(_WebhookInput):
     """Messenger Platform webhook, signed with the app secret (X-Hub-Signature-256)."""
 
     platform_label = "Facebook Messenger"
+    credential_keys = ("page_access_token", "app_secret", "verify_token")
 
     @classmethod
     def name(cls) -> str:
         return "messenger"
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        credentials = credentials or {}
-        if not all(credentials.get(key) for key in ("page_access_token", "app_secret", "verify_token")):
-            cls.raise_missing_credentials_exception()
-        return cls(credentials["page_access_token"], credentials["app_secret"], credentials["verify_token"])
 
     def __init__(self, page_access_token: str, app_secret: str, verify_token: str) -> None:
         super().__init__()
@@ -535,6 +532,7 @@ class Twilio(_WebhookInput):
     """
 
     platform_label = "Twilio"
+    credential_keys = ("account_sid", "auth_token")
 
     @classmethod
     def name(cls) -> str:
@@ -542,16 +540,14 @@ class Twilio(_WebhookInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        credentials = credentials or {}
-        if not all(credentials.get(key) for key in ("account_sid", "auth_token")):
-            cls.raise_missing_credentials_exception()
+        channel = super().from_credentials(credentials)
         public_url = os.environ.get("LIPTWITCH_PUBLIC_URL", "").rstrip("/")
-        webhook_url = credentials.get("webhook_url") or (f"{public_url}/webhooks/{cls.name()}/webhook" if public_url
-                                                         else None)
-        if not webhook_url:
+        channel.webhook_url = (credentials or {}).get("webhook_url") or (
+            f"{public_url}/webhooks/{cls.name()}/webhook" if public_url else None)
+        if not channel.webhook_url:
             logger.warning("twilio: LIPTWITCH_PUBLIC_URL is not set; checking signatures against the URL each "
                            "request arrived at")
-        return cls(credentials["account_sid"], credentials["auth_token"], webhook_url)
+        return channel
 
     def __init__(self, account_sid: str, auth_token: str, webhook_url: str | None = None) -> None:
         super().__init__()

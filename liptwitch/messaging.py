@@ -126,15 +126,11 @@ def _sentences(line: str) -> list[str]:
     return [piece for piece in pieces if piece]
 
 
-def _words(sentence: str) -> list[str]:
-    return sentence.split(" ")
-
-
 # Each level splits a text into pieces joined again by its separator.
 _PARAGRAPHS = ("\n\n", lambda text: text.split("\n\n"))
 _LINES = ("\n", lambda text: text.split("\n"))
 _SENTENCES = (" ", _sentences)
-_WORDS = (" ", _words)
+_WORDS = (" ", lambda sentence: sentence.split(" "))
 _Level = tuple[str, Callable[[str], list[str]]]
 
 
