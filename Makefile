@@ -19,7 +19,8 @@ TRAINING_INPUTS := config.yml domain.yml $(LOOKUPS) $(SPACY_MODEL) liptwitch/ras
 MODEL := models/lip-twitch-guide.tar.gz
 WIDGET := web/node_modules/rasa-webchat/lib/index.js
 
-.PHONY: install browser train run run-platforms test bench check-kb lint clean
+.PHONY: install browser cluster-packages train run run-platforms cluster test bench load-test audit retention forget \
+        check-kb lint clean
 
 install: $(VENV)/.installed $(SPACY_MODEL) $(LOOKUPS) $(WIDGET)
 
@@ -31,6 +32,10 @@ $(WIDGET): web/package.json web/package-lock.json
 
 browser:
 	@scripts/setup-browser.sh
+
+# PostgreSQL, Redis and nginx from Debian, for the cluster and its tests.
+cluster-packages:
+	@scripts/setup-cluster-packages.sh
 
 $(VENV)/.installed: requirements.txt constraints.txt scripts/setup-venv.sh
 	@scripts/setup-venv.sh $(VENV)
@@ -65,13 +70,41 @@ run-platforms: train
 	  $(PY) -m liptwitch.channel_credentials deploy/credentials.yml build/credentials.yml && \
 	  VENV=$(VENV) MODEL=$(MODEL) CREDENTIALS=build/credentials.yml scripts/run.sh
 
-test: train browser
+# The production-like cluster (README, "Production cluster"): PostgreSQL, Redis, two action servers, two Rasa
+# servers and nginx on 127.0.0.1; the chat page on http://localhost:$(PORT)/. ENABLE_API=1 turns on Rasa's
+# HTTP API (JWT-protected).
+PORT ?= 8000
+cluster: train cluster-packages
+	@PORT=$(PORT) $(PY) -m liptwitch.cluster
+
+test: train browser cluster-packages
 	@$(PY) -m pytest
 
 # Latency, throughput, cold start, training time and memory, beside Rasa's default pipeline and a bare
 # Sanic endpoint (bench/performance.py): about 20 minutes; results in bench/RESULTS.md and bench/plots/.
 bench: train
 	@$(PY) bench/performance.py
+
+# The cluster under load, through nginx, with two Rasa servers and then one (bench/load_test.py): about 5
+# minutes; results in bench/RESULTS.md.
+load-test: train cluster-packages
+	@$(PY) bench/load_test.py
+
+# Conversations nobody wrote to for RETENTION (default: $$LIPTWITCH_RETENTION, else 30d); DRY_RUN=1 only counts.
+# For the cluster: RETENTION_ENDPOINTS=deploy/endpoints.yml, with the cluster's variables set (README).
+RETENTION_ENDPOINTS ?= endpoints.yml
+retention: $(VENV)/.installed
+	@$(PY) -m liptwitch.retention --endpoints $(RETENTION_ENDPOINTS) $(if $(RETENTION),--older-than $(RETENTION)) \
+	  $(if $(DRY_RUN),--dry-run)
+
+# One person's conversation, on request: make forget ID='whatsapp:+447700900123' [DRY_RUN=1]
+forget: $(VENV)/.installed
+	@test -n "$(ID)" || { echo "usage: make forget ID=<conversation id> [DRY_RUN=1]" >&2; exit 2; }
+	@$(PY) -m liptwitch.retention --endpoints $(RETENTION_ENDPOINTS) --forget '$(ID)' $(if $(DRY_RUN),--dry-run)
+
+# Known vulnerabilities in the installed Python packages (pip-audit); the explained ones are in deploy/AUDIT.md.
+audit: $(VENV)/.installed
+	@scripts/audit.sh $(VENV)
 
 check-kb: $(VENV)/.installed
 	@$(PY) -m liptwitch.nlu_export /dev/null

@@ -344,11 +344,15 @@ def markdown(results: dict) -> str:
 def write_results(results: dict) -> None:
     RAW.write_text(json.dumps(results, indent=1))
     plots(results)
-    section = markdown(results)
+    write_section(markdown(results), START, END)
+
+
+def write_section(section: str, start: str, end: str) -> None:
+    """Puts `section` (which begins with `start` and ends with `end`) in RESULTS.md, in place of the old one."""
     text = RESULTS.read_text()
-    if START in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
+    if start in text:
+        before, rest = text.split(start, 1)
+        text = before + section + rest.split(end, 1)[1]
     else:
         text = text.rstrip() + "\n\n" + section + "\n"
     RESULTS.write_text(text)

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
 from rasa.core.channels.slack import SlackInput
 from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
@@ -135,6 +136,76 @@ def _json_object(text: str) -> dict:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def answering_politely(on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                       channel: str) -> Callable[[UserMessage], Awaitable[None]]:
+    """`on_new_message` that never leaves a person in silence: whatever fails in the turn (the database, the
+    lock store), the apology goes out on the message's own output channel. The log names the channel only."""
+
+    async def handle(message: UserMessage) -> None:
+        try:
+            await on_new_message(message)
+        except Exception:
+            logger.exception("%s: a message could not be answered", channel)
+            await message.output_channel.send_response(message.sender_id, {"text": FAILED_REPLY})
+
+    return handle
+
+
+class Rest(RestInput):
+    """Rasa's REST channel (the same request and answer), with two changes:
+
+    - a turn that fails gets the apology, where Rasa answers 200 with nothing and logs the message's text;
+    - a request with a `message_id` that the conversation already holds is answered with what was answered
+      then, not run again. nginx repeats a request on the other Rasa server when the first one dies while
+      answering: if it had already stored the turn, the person would otherwise get it twice.
+    Rasa's `?stream=true` is not offered.
+    """
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+        answer = answering_politely(on_new_message, self.name())
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            body = request.json if isinstance(request.json, dict) else {}
+            sender_id, text = body.get("sender"), body.get("message")
+            message_id = body.get("message_id")
+            message_id = str(message_id)[:128] if isinstance(message_id, str | int) and message_id != "" else None
+            if message_id is not None and sender_id is not None:
+                earlier = await earlier_answer(request.app, sender_id, message_id)
+                if earlier is not None:
+                    return response.json(earlier)
+            collector = CollectingOutputChannel()
+            await answer(UserMessage(text, collector, sender_id, input_channel=self._extract_input_channel(request),
+                                     metadata=self.get_metadata(request), message_id=message_id))
+            return response.json(collector.messages)
+
+        return webhook
+
+
+async def earlier_answer(app: Any, sender_id: str, message_id: str) -> list[dict[str, Any]] | None:
+    """The replies to the message `message_id` if the conversation already holds it, else None."""
+    agent = getattr(app.ctx, "agent", None)
+    if agent is None or agent.tracker_store is None:
+        return None
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    events = list(tracker.events) if tracker else []
+    for index, event in enumerate(events):
+        if isinstance(event, UserUttered) and event.message_id == message_id:
+            replay = CollectingOutputChannel()  # the replies rebuilt as Rasa sent them the first time
+            for later in events[index + 1:]:
+                if isinstance(later, UserUttered):
+                    break
+                if isinstance(later, BotUttered):
+                    await replay.send_response(sender_id, {**(later.data or {}), "text": later.text})
+            return replay.messages
+    return None
 
 
 class _RenderingOutput(OutputChannel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -110,6 +111,53 @@ class KnowledgeBaseEntityResolver(_RulesComponent):
         return resolved
 
 
+@cache
+def _red_flag_detector(directory: str) -> Any:
+    """One detector per knowledge base, shared by the components below (spaCy and medspaCy load once)."""
+    from liptwitch.red_flags import RedFlagDetector
+
+    return RedFlagDetector(load_knowledge_base(directory))
+
+
+FULL_TEXT_ASSESSMENT = "red_flag_assessment_of_full_text"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class LongMessageCap(_RulesComponent):
+    """Caps how much of a long message the NLU pipeline reads, after the red-flag detector read all of it.
+
+    First in the pipeline. A long message costs every component time (a flood of them, a whole server),
+    so the rest of the pipeline reads only its first `max_characters`, cut at a word. But a warning sign
+    at the end of a long, worried message must still be heard: the detector reads the whole message
+    first, and RedFlagClassifier uses that reading. nginx caps the request itself (deploy/).
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"max_characters": 1000, "knowledge_base": None}
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        limit = int(self.config.get("max_characters") or 1000)
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if len(text) <= limit:
+                continue
+            detector = _red_flag_detector(str(self.config.get("knowledge_base") or DEFAULT_DIRECTORY))
+            message.set(FULL_TEXT_ASSESSMENT, detector.assess(text))
+            message.set(TEXT, cap_text(text, limit), add_to_output=True)
+            message.set("text_capped_from", len(text), add_to_output=True)
+        return messages
+
+
+def cap_text(text: str, limit: int) -> str:
+    """The first `limit` characters of `text`, cut after a whole word where there is one."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return cut[:space].rstrip() if space > limit // 2 else cut
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class RedFlagClassifier(_RulesComponent):
     """Runs the red-flag detector on every message; an affirmed red flag outranks any other intent.
@@ -130,9 +178,7 @@ class RedFlagClassifier(_RulesComponent):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        from liptwitch.red_flags import RedFlagDetector  # spaCy and medspaCy load here, once
-
-        self.detector = RedFlagDetector(load_knowledge_base(config.get("knowledge_base") or DEFAULT_DIRECTORY))
+        self.detector = _red_flag_detector(str(config.get("knowledge_base") or DEFAULT_DIRECTORY))
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -140,7 +186,8 @@ class RedFlagClassifier(_RulesComponent):
         return messages
 
     def _classify(self, message: Message) -> None:
-        assessment = self.detector.assess(message.get(TEXT) or "")
+        # A message LongMessageCap shortened was assessed whole, before it was cut.
+        assessment = message.get(FULL_TEXT_ASSESSMENT) or self.detector.assess(message.get(TEXT) or "")
         message.set("red_flag_assessment", {
             "level": assessment.level, "red_flags": list(assessment.red_flags),
             "informational": assessment.informational}, add_to_output=True)

@@ -4,13 +4,18 @@ Rasa's SQLTrackerStore rebuilds the tracker at the start of each turn: it reads 
 session, decodes it and replays it. After 200 turns that takes about 90 ms, the largest part of a
 turn (bench/RESULTS.md, "Where a turn's time goes"). This store keeps each tracker it saved in
 memory and hands it back next turn. Before reusing it, it checks that the database still holds
-exactly that tracker's events, so the cached tracker is reused only when it is current:
+exactly the events it held when the tracker was saved: the number of events of the current session,
+the highest event id and the latest event time, read in one query, must all be unchanged.
 
-- if another Rasa server wrote to the conversation since, the count differs and the tracker is read
-  again;
+- if another Rasa server wrote to the conversation since, the count and the highest id differ, and
+  the tracker is read again;
 - if a turn failed before saving, the tracker holds events the database lacks, and it is read again;
 - if a new session started, the database's count covers the new session only, and the tracker is
-  read again.
+  read again;
+- if the conversation was deleted (liptwitch.retention) and the person wrote again through another
+  server, the new events have new ids and later times even when their number is the same, so the
+  deleted conversation is never handed back. Both are compared because SQLite, unlike PostgreSQL,
+  gives the ids of rows deleted at the end of the table out again.
 
 The database stays the one source of truth. The cache holds at most `cache_size` conversations, the
 least recently used leaving first.
@@ -19,35 +24,62 @@ least recently used leaving first.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
-from rasa.core.tracker_store import SQLTrackerStore
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
+
+
+class StoredSession(NamedTuple):
+    """What the database holds of a conversation's current session, enough to tell any change."""
+
+    event_count: int
+    highest_id: int | None
+    latest_timestamp: float | None
 
 
 class CachedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, cache_size: int = 1000, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Rasa's engine, with two changes. pool_pre_ping: after the database restarts, a pooled connection is
+        # tested and replaced before a turn uses it, so the service recovers by itself. hide_parameters: an error
+        # message never carries the values of a statement, which hold what people wrote, into a log.
+        rasas_engine = self.engine
+        self.engine = sa.create_engine(rasas_engine.url, pool_pre_ping=True, hide_parameters=True,
+                                       **create_engine_kwargs(rasas_engine.url))
+        rasas_engine.dispose()
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.cache_size = int(cache_size)
-        self._cache: OrderedDict[str, DialogueStateTracker] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[DialogueStateTracker, StoredSession]] = OrderedDict()
 
-    def _stored_event_count(self, sender_id: str) -> int:
+    def _stored_session(self, sender_id: str) -> StoredSession:
+        event = self.SQLEvent
         with self.session_scope() as session:
-            return self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+            # order_by(None): PostgreSQL refuses ORDER BY events.id beside aggregates.
+            row = query.with_entities(sa.func.count(event.id), sa.func.max(event.id),
+                                      sa.func.max(event.timestamp)).order_by(None).one()
+            return StoredSession(*row)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         cached = self._cache.pop(sender_id, None)
-        if cached is not None and len(cached.events) == self._stored_event_count(sender_id):
-            self._cache[sender_id] = cached
-            return cached
+        if cached is not None:
+            tracker, stored_when_saved = cached
+            # The length catches a turn that changed the tracker in memory but failed before saving.
+            unchanged_in_memory = len(tracker.events) == stored_when_saved.event_count
+            if unchanged_in_memory and self._stored_session(sender_id) == stored_when_saved:
+                self._cache[sender_id] = cached
+                return tracker
         return await super().retrieve(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)
         self._cache.pop(tracker.sender_id, None)
+        stored = self._stored_session(tracker.sender_id)
         # Kept only if it is what the database now returns: a tracker that began a session holds an
         # event from before it (action_session_start) that retrieving leaves out.
-        if len(tracker.events) == self._stored_event_count(tracker.sender_id):
-            self._cache[tracker.sender_id] = tracker
+        if len(tracker.events) == stored.event_count:
+            self._cache[tracker.sender_id] = (tracker, stored)
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)

@@ -33,8 +33,12 @@ echo "==> Starting the action server on port $action_port (log: logs/actions.log
 "$venv/bin/rasa" run actions --actions actions --port "$action_port" >logs/actions.log 2>&1 &
 pids+=($!)
 echo "==> Starting the Rasa server on port $rasa_port (log: logs/rasa.log)"
+# The pages that may talk to Rasa: the chat page by default; an embedding site adds its own origin
+# (comma-separated). The chat socket checks them itself (liptwitch/web_channel.py), REST by --cors.
+export LIPTWITCH_CORS_ORIGINS=${LIPTWITCH_CORS_ORIGINS:-http://localhost:$web_port,http://127.0.0.1:$web_port}
+read -ra cors_origins <<<"${LIPTWITCH_CORS_ORIGINS//,/ }"  # commas and spaces separate them
 "$venv/bin/rasa" run --model "$model" --port "$rasa_port" --credentials "$credentials" \
-  --endpoints endpoints.yml --cors "*" >logs/rasa.log 2>&1 &
+  --endpoints endpoints.yml --cors "${cors_origins[@]}" >logs/rasa.log 2>&1 &
 pids+=($!)
 echo "==> Starting the chat page on port $web_port (log: logs/web.log)"
 "$venv/bin/python" web/serve.py --port "$web_port" --socket-url "http://localhost:$rasa_port" >logs/web.log 2>&1 &

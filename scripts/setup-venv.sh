@@ -15,6 +15,6 @@ if [ "$version" != "3.10" ]; then
 fi
 
 echo "==> Installing the pinned packages into $venv (the first time takes a few minutes)"
-"$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar on --upgrade "pip==24.0"
+"$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar on --upgrade "pip==26.3"
 "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar on \
   -r requirements.txt -c constraints.txt

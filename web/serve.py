@@ -8,6 +8,8 @@
                            lockfile), with its web-font @import removed: the page loads no font from Google
 /config.js                 where the widget finds the Rasa server's socket.io channel (and the country)
 /embed-example.html        another site that adds the chat with one <script> tag (static/embed.js)
+
+`--export DIR` writes these files (all but /config.js) to DIR for nginx, in the cluster (liptwitch/cluster.py).
 """
 
 from __future__ import annotations
@@ -93,13 +95,31 @@ def make_handler(socket_url: str, country: str | None) -> type[BaseHTTPRequestHa
     return Handler
 
 
+def export(directory: Path) -> None:
+    """Writes the page's files to `directory`, for a web server such as nginx (liptwitch/cluster.py), which
+    then serves /config.js itself."""
+    files = {"index.html": WEB / "index.html", "embed-example.html": WEB / "embed-example.html",
+             "favicon.ico": WEB / "static" / "favicon.svg"}
+    files.update({f"static/{path.relative_to(WEB / 'static')}": path
+                  for path in (WEB / "static").rglob("*") if path.is_file()})
+    for name, source in files.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_bytes(source.read_bytes())
+    (directory / "vendor").mkdir(parents=True, exist_ok=True)
+    (directory / "vendor" / "rasa-webchat.js").write_bytes(widget_script())
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="Serve the Lip Twitch Guide chat page.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--socket-url", default="http://localhost:5005", help="the Rasa server, as the browser sees it")
     parser.add_argument("--country", default=None, help="ISO country code for the emergency numbers (optional)")
+    parser.add_argument("--export", type=Path, metavar="DIR", help="write the page's files to DIR and stop")
     args = parser.parse_args(argv)
+    if args.export:
+        export(args.export)
+        return 0
     widget_script()  # fail now, with a clear message, if the widget is not installed
     server = ThreadingHTTPServer((args.host, args.port), make_handler(args.socket_url, args.country))
     print(f"Chat page on http://{'localhost' if args.host == '127.0.0.1' else args.host}:{args.port}/", flush=True)

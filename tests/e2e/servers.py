@@ -71,8 +71,9 @@ class Server:
 class Assistant:
     """A running assistant: the Rasa server's base URL and the servers behind it."""
 
-    def __init__(self, rasa: Server, actions: Server, url: str) -> None:
+    def __init__(self, rasa: Server, actions: Server, url: str, page_port: int) -> None:
         self.rasa, self.actions, self.url = rasa, actions, url
+        self.page_port = page_port  # serve the tests' chat page here: its origin is the one the chat socket allows
 
     def send(self, sender: str, message: str, **extra: object) -> list[dict]:
         response = requests.post(f"{self.url}/webhooks/rest/webhook",
@@ -87,7 +88,10 @@ def running_assistant(workdir: Path, environment: dict[str, str] | None = None,
     """The action server and the Rasa server, both with `environment`, Rasa with `credentials`."""
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
-    rasa_port, action_port = free_port(), free_port()
+    rasa_port, action_port, page_port = free_port(), free_port(), free_port()
+    # As `make run`: only the chat page's own origins may open the chat socket (liptwitch/web_channel.py).
+    origins = f"http://127.0.0.1:{page_port},http://localhost:{page_port}"
+    environment = {"LIPTWITCH_CORS_ORIGINS": origins, **(environment or {})}
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
                          "  enable_selective_domain: true\n"
@@ -100,7 +104,7 @@ def running_assistant(workdir: Path, environment: dict[str, str] | None = None,
     rasa = Server("Rasa server",
                   [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
                    "--endpoints", str(endpoints), "--credentials", str(credentials),
-                   "--cors", "*"],  # as `make run`: the chat page is served from another port
+                   "--cors", *environment["LIPTWITCH_CORS_ORIGINS"].split(",")],
                   f"http://127.0.0.1:{rasa_port}/", workdir / "rasa.log", environment)
     servers = [actions, rasa]
     try:
@@ -111,7 +115,7 @@ def running_assistant(workdir: Path, environment: dict[str, str] | None = None,
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the servers did not start within {START_TIMEOUT} s; logs in {workdir}")
             time.sleep(0.5)
-        yield Assistant(rasa, actions, f"http://127.0.0.1:{rasa_port}")
+        yield Assistant(rasa, actions, f"http://127.0.0.1:{rasa_port}", page_port)
     finally:
         for server in reversed(servers):
             server.stop()

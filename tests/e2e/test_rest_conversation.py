@@ -135,3 +135,22 @@ def test_unseen_questions_get_the_right_focused_answer(assistant, kb):
     for line in wrong:
         report(f"  wrong: {line}")
     assert share >= TARGET, "\n".join(wrong)
+
+
+def test_a_repeated_request_is_answered_again_without_running_the_turn_twice(assistant):
+    """nginx repeats a request on the other Rasa server when the first dies mid-answer (deploy/): a message id
+    the conversation already holds gets the same answer, and the conversation holds the message once."""
+    import sqlite3
+
+    me = conversation()
+    first = assistant.send(me, "can coffee make my lip twitch", message_id="m-1")
+    assert custom(first)["kb_ids"] == ["caffeine"]
+    assert assistant.send(me, "can coffee make my lip twitch", message_id="m-1") == first
+    follow_up = assistant.send(me, "how do i treat that?", message_id="m-2")
+    assert assistant.send(me, "can coffee make my lip twitch", message_id="m-1") == first  # still the same
+    with sqlite3.connect(assistant.rasa.log.parent / "conversations.db") as database:
+        stored = database.execute("SELECT count(*) FROM events WHERE sender_id = ? AND type_name = 'user'",
+                                  (me,)).fetchone()[0]
+    assert stored == 2 and follow_up != first
+    # Without a message id, or with a new one, a message is a new turn, as before.
+    assert custom(assistant.send(me, "can coffee make my lip twitch", message_id="m-3"))["kb_ids"] == ["caffeine"]

@@ -12,7 +12,6 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.e2e.servers import free_port
 from tests.helpers import REPO, report
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +27,7 @@ ANSWER_TIMEOUT = 20_000  # ms
 
 @pytest.fixture(scope="module")
 def page_url(assistant):
-    port = free_port()
+    port = assistant.page_port  # the origin the assistant's socket admits (tests/e2e/servers.py)
     server = subprocess.Popen([sys.executable, str(REPO / "web" / "serve.py"), "--port", str(port),
                                "--socket-url", assistant.url], cwd=REPO)
     url = f"http://127.0.0.1:{port}/"

@@ -6,7 +6,13 @@ import pytest
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 from rasa.shared.nlu.training_data.message import Message
 
-from liptwitch.rasa_components import CountryFromMetadata, KnowledgeBaseEntityResolver, RedFlagClassifier
+from liptwitch.rasa_components import (
+    CountryFromMetadata,
+    KnowledgeBaseEntityResolver,
+    LongMessageCap,
+    RedFlagClassifier,
+    cap_text,
+)
 
 
 def message(text: str, intent: str = "ask_cause", ranking: tuple[str, ...] = (), **data) -> Message:
@@ -73,3 +79,26 @@ def test_a_typed_command_with_words_after_it_goes_through_the_pipeline(text, rea
     unpacked = YAMLStoryReader.unpack_regex_message(Message(data={"text": text}),
                                                     domain=Domain.load(str(REPO / "domain.yml")))
     assert (unpacked.get("intent") is None) is reaches_nlu
+
+
+WORRY = "I have been worried about my lip for weeks and I keep reading about it at night. "
+
+
+def test_a_long_message_is_cut_for_the_pipeline_after_a_whole_word():
+    capped = cap_text(WORRY * 30, 1000)
+    assert 900 < len(capped) <= 1000 and (WORRY * 30).startswith(capped)
+    assert (WORRY * 30)[len(capped)] == " "  # the cut falls between two words
+    assert cap_text("short", 1000) == "short"
+    assert cap_text("x" * 1500, 1000) == "x" * 1000  # no space to cut at: cut at the limit
+
+
+def test_a_warning_sign_after_the_cap_still_escalates(classifier):
+    cap = LongMessageCap.create(LongMessageCap.get_default_config(), None, None, None)
+    text = WORRY * 30 + "Now the left side of my face is drooping."
+    (capped,) = cap.process([message(text, intent="nlu_fallback")])
+    assert len(capped.get("text")) <= 1000 and "drooping" not in capped.get("text")
+    (parsed,) = classifier.process([capped])
+    assert parsed.get("intent")["name"] == "red_flag_emergency"
+    # Without the cap's reading of the whole message, the cut text alone would not have escalated.
+    (alone,) = classifier.process([message(capped.get("text"), intent="nlu_fallback")])
+    assert alone.get("intent")["name"] != "red_flag_emergency"

@@ -1,5 +1,6 @@
 """The cached SQL tracker store hands back the tracker it saved, and only while the database still
-holds exactly its events: another server's turn, a failed turn and a new session all read again."""
+holds exactly its events: another server's turn, a failed turn, a new session and a deleted conversation
+written again all read again."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import asyncio
 import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
+from liptwitch.retention import forget_conversation
 from liptwitch.tracker_store import CachedSQLTrackerStore
 from tests.helpers import REPO
 
@@ -94,3 +97,55 @@ def test_the_cache_keeps_the_most_recent_conversations_only(database):
         asyncio.run(server.save(trackers[sender]))
     assert asyncio.run(server.retrieve("a")) is not trackers["a"]  # left the cache, read again
     assert asyncio.run(server.retrieve("c")) is trackers["c"]
+
+
+def said(tracker) -> list[str]:
+    return [event.text for event in tracker.events if isinstance(event, UserUttered)]
+
+
+def test_a_deleted_conversation_is_never_handed_back_when_the_person_writes_again(database):
+    """The privacy case: forgotten, then a new conversation of the same length through another server."""
+    first, second = store(database), store(database)
+    tracker = start(first, "whatsapp:+447700900123")
+    turn(tracker, "my lip twitches since my divorce")
+    asyncio.run(first.save(tracker))
+    assert asyncio.run(first.retrieve("whatsapp:+447700900123")) is tracker  # held in the cache
+    assert forget_conversation(store(database), "whatsapp:+447700900123") > 0
+    new = start(second, "whatsapp:+447700900123")
+    turn(new, "is it serious?")
+    asyncio.run(second.save(new))
+    assert len(new.events) == len(tracker.events)  # same count: SQLite even gives the same ids out again
+    again = asyncio.run(first.retrieve("whatsapp:+447700900123"))
+    assert said(again) == ["hi", "is it serious?"]
+
+
+def test_a_conversation_written_again_with_the_same_times_is_told_apart_by_its_event_ids(database):
+    """Only the ids differ (as in PostgreSQL, whose ids are never given out twice): still read again."""
+    first, second = store(database), store(database)
+
+    def conversation(question: str) -> DialogueStateTracker:
+        at = 1_700_000_000.0
+        return DialogueStateTracker.from_events("me", [
+            SessionStarted(timestamp=at), ActionExecuted("action_listen", timestamp=at),
+            UserUttered(question, timestamp=at + 1), BotUttered("an answer", timestamp=at + 1),
+            ActionExecuted("action_listen", timestamp=at + 1)])
+
+    cached = conversation("what causes it?")
+    asyncio.run(first.save(cached))
+    start(first, "someone else")  # written after, so that the ids of "me" are not the last ones
+    assert asyncio.run(first.retrieve("me")) is cached
+    forget_conversation(store(database), "me")
+    asyncio.run(second.save(conversation("how do I stop it?")))
+    assert said(asyncio.run(first.retrieve("me"))) == ["how do I stop it?"]
+
+
+def test_a_failed_save_does_not_carry_what_the_person_wrote_into_the_error_and_the_log(database):
+    tracker_store = store(database)
+    tracker = start(tracker_store, "private")
+    with tracker_store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE events")  # the database fails under the turn
+    turn(tracker, "my neighbour's name is Mrs Hargreaves")
+    with pytest.raises(Exception) as failure:
+        asyncio.run(tracker_store.save(tracker))
+    assert "events" in str(failure.value)  # the error still says what failed...
+    assert "Hargreaves" not in str(failure.value)  # ...but not with the person's words
