@@ -1,6 +1,6 @@
-"""Two narrow fixes to Rasa 3.6, applied when the project's NLU components load (rasa_components).
+"""Narrow fixes to Rasa 3.6, applied when the project's NLU components load (rasa_components).
 
-Rasa has no setting for either, and both matter for safety:
+Rasa has no setting for any of them. The first two matter for safety, the third for speed:
 
 1. A message starting with "/" is read as an intent command and skips the NLU pipeline, so
    "/goodbye my face is drooping" would never reach the red-flag detector. Buttons send exactly
@@ -8,6 +8,10 @@ Rasa has no setting for either, and both matter for safety:
 2. The socket.io channel sends a reply's custom payload with `emit(event, **payload)`, which raises
    TypeError for any payload but Rasa's own internal shape: the turn stops half-way and its events
    (the conversation's context) are lost. The payload is sent as `{"custom": payload}` instead.
+3. Every policy asks the tracker for its past states, up to five times a turn, and Rasa rebuilds them each
+   time by replaying the whole session: 11 ms a call after 200 turns, most of a late turn's time
+   (bench/RESULTS.md). The states depend only on the events and the arguments, so the tracker keeps the
+   last ones it built until an event is added, and hands out copies (the featurizers edit them).
 """
 
 from __future__ import annotations
@@ -46,6 +50,32 @@ def send_custom_payloads_over_socketio() -> None:
     SocketIOOutput.send_custom_json = send_custom_json  # type: ignore[method-assign]
 
 
+def remember_past_states_until_an_event_is_added() -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.past_states
+    if getattr(original, "_remembers", False):
+        return
+
+    def past_states(self: DialogueStateTracker, domain: Any, omit_unset_slots: bool = False,
+                    ignore_rule_only_turns: bool = False, rule_only_data: dict[str, Any] | None = None) -> list:
+        events = self.events
+        key = (id(domain), len(events), id(events[-1]) if events else None, omit_unset_slots,
+               ignore_rule_only_turns, repr(rule_only_data))
+        remembered = self.__dict__.get("_remembered_past_states")
+        if remembered is None or remembered[0] != key:
+            remembered = (key, original(self, domain, omit_unset_slots=omit_unset_slots,
+                                        ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data))
+            self.__dict__["_remembered_past_states"] = remembered
+        # A state is {"user": {...}, "prev_action": {...}, ...} whose innermost values are strings and tuples:
+        # copying two levels deep is enough for the featurizers, which delete keys of the inner dicts.
+        return [{part: dict(values) for part, values in state.items()} for state in remembered[1]]
+
+    past_states._remembers = True  # type: ignore[attr-defined]
+    DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
+
+
 def apply() -> None:
     keep_text_after_intent_commands()
     send_custom_payloads_over_socketio()
+    remember_past_states_until_an_event_is_added()

@@ -102,3 +102,38 @@ def test_a_warning_sign_after_the_cap_still_escalates(classifier):
     # Without the cap's reading of the whole message, the cut text alone would not have escalated.
     (alone,) = classifier.process([message(capped.get("text"), intent="nlu_fallback")])
     assert alone.get("intent")["name"] != "red_flag_emergency"
+
+
+def test_past_states_are_remembered_until_an_event_is_added_and_handed_out_as_copies():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from tests.helpers import REPO
+
+    domain = Domain.load(str(REPO / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("patched", [
+        ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet", "confidence": 1.0}),
+        ActionExecuted("utter_greet"), ActionExecuted("action_listen"),
+        UserUttered("coffee?", {"name": "ask_cause", "confidence": 1.0}, [{"entity": "topic", "value": "caffeine"}]),
+    ], slots=domain.slots)
+
+    def rasas_own(**arguments):
+        return type(domain).states_for_tracker_history(domain, tracker, **arguments)
+
+    builds = []
+    domain.states_for_tracker_history = lambda *args, **kwargs: builds.append(1) or rasas_own(**kwargs)
+    first = tracker.past_states(domain)
+    assert first == rasas_own()
+    tracker.past_states(domain)
+    assert len(builds) == 1  # the second policy to ask gets the states built for the first
+    first[-1]["user"].pop("intent")  # the featurizers edit the states they are given
+    assert tracker.past_states(domain) == rasas_own()
+    rule_only = {"slots": ["check_face"], "active_loops": ["twitch_check_form"]}
+    assert tracker.past_states(domain, rule_only_data=rule_only) == rasas_own(rule_only_data=rule_only)
+    assert tracker.past_states(domain, omit_unset_slots=True) == rasas_own(omit_unset_slots=True)
+    tracker.update(ActionExecuted("action_answer_question"))
+    tracker.update(SlotSet("context_topics", ["caffeine"]))
+    again = tracker.past_states(domain)
+    assert again == rasas_own() and len(again) == len(first) + 1  # an event added: built again
+    assert len(builds) == 4  # other arguments and a new event each built once; repeats never
