@@ -37,6 +37,8 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic_cors.core import SANIC_CORS_EVALUATED
 
+from liptwitch.channels import answering_politely
+
 logger = logging.getLogger(__name__)
 
 SECRET_VARIABLE = "LIPTWITCH_WEB_SECRET"
@@ -165,6 +167,7 @@ class WebChatInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
+        answer = answering_politely(on_new_message, self.name())  # a failed turn gets the apology, not silence
         sio = self.sio
         assert sio is not None  # Rasa's blueprint() creates it
         # Rasa passes [] (no Origin check at all); engine.io refuses the handshake, polling or websocket,
@@ -212,8 +215,11 @@ class WebChatInput(SocketIOInput):
                 await confirm(sid, conversation_id)
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):  # as Rasa's channel: the widget may send it as JSON text
-                metadata = json.loads(metadata)
-            await on_new_message(UserMessage(data.get("message", ""), SocketIOOutput(sio, self.bot_message_evt),
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            await answer(UserMessage(data.get("message", ""), SocketIOOutput(sio, self.bot_message_evt),
                                              conversation_id, input_channel=self.name(), metadata=metadata))
 
         sio.on("session_request", session_request, namespace=self.namespace)

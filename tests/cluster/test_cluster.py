@@ -25,6 +25,7 @@ import requests
 
 from liptwitch.cluster import REPO, wait_until_ready
 from tests.cluster.client import new_conversation, texts
+from tests.e2e.test_web_session import WebChat
 
 pytestmark = pytest.mark.cluster
 
@@ -203,8 +204,16 @@ def test_the_service_recovers_by_itself_when_redis_or_postgresql_restarts(cluste
         down = client.post(new_conversation("down"), "what causes lip twitching", timeout=60)
         assert down.status_code == 200
         if part == "redis":
-            # Without the lock store no turn can run: an apology that still points to the emergency number.
+            # Without the lock store no turn can run: an apology that still points to the emergency number,
+            # over REST and in the web chat (through nginx, as the widget talks).
             assert WENT_WRONG in texts(down.json()) and "emergency number" in texts(down.json())
+            chat = WebChat(cluster.url, cluster.cors_origins[1])
+            try:
+                chat.request_session()
+                chat.client.emit("user_uttered", {"message": "what causes lip twitching", "customData": {}})
+                assert WENT_WRONG in chat.next("bot_uttered").get("text", "")
+            finally:
+                chat.close()
         else:
             # Without the database, Rasa's fail-safe tracker store answers from memory (that turn is not stored).
             assert is_answer(down.json())

@@ -137,3 +137,17 @@ def test_past_states_are_remembered_until_an_event_is_added_and_handed_out_as_co
     again = tracker.past_states(domain)
     assert again == rasas_own() and len(again) == len(first) + 1  # an event added: built again
     assert len(builds) == 4  # other arguments and a new event each built once; repeats never
+
+
+def test_action_server_responses_are_checked_against_rasas_schema_without_rechecking_the_schema(monkeypatch):
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+
+    action = RemoteAction("action_answer_question", None)
+    monkeypatch.setattr(jsonschema, "validate", lambda *args, **kwargs: pytest.fail("the slow path was taken"))
+    valid = {"events": [{"event": "slot", "name": "context_kind", "value": "cause"}],
+             "responses": [{"text": "Caffeine can do it."}]}
+    assert action._validate_action_result(valid) is True
+    monkeypatch.undo()  # a refused response goes through Rasa's own check, error message and all
+    with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
+        action._validate_action_result({"events": [{"event": "no_such_event"}], "responses": []})
