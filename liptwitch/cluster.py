@@ -157,7 +157,7 @@ def wait_until_ready(processes: list[Process], timeout: float = START_TIMEOUT) -
             time.sleep(0.5)
 
 
-def _http_ok(url: str) -> bool:
+def http_ok(url: str) -> bool:
     import requests
 
     return requests.get(url, timeout=2).ok
@@ -286,7 +286,7 @@ class Cluster:
         return Process(f"action server {index + 1}",
                        [str(REPO / ".venv" / "bin" / "rasa"), "run", "actions", "--actions", "actions",
                         "--port", str(port)],
-                       self.logs / f"actions-{index + 1}.log", lambda: _http_ok(f"http://127.0.0.1:{port}/health"),
+                       self.logs / f"actions-{index + 1}.log", lambda: http_ok(f"http://127.0.0.1:{port}/health"),
                        {"SANIC_HOST": "127.0.0.1", **self.extra_environment})
 
     def _rasa_process(self, index: int) -> Process:
@@ -297,7 +297,7 @@ class Cluster:
         if self.enable_api:
             command += ["--enable-api", "--jwt-secret", self.secrets["LIPTWITCH_JWT_SECRET"], "--jwt-method", "HS256"]
         return Process(f"Rasa server {index + 1}", command, self.logs / f"rasa-{index + 1}.log",
-                       lambda: _http_ok(f"http://127.0.0.1:{port}/"), self.rasa_environment)
+                       lambda: http_ok(f"http://127.0.0.1:{port}/"), self.rasa_environment)
 
     def _nginx_process(self) -> Process:
         config = self.run_dir / "nginx.conf"
@@ -305,7 +305,7 @@ class Cluster:
         config.write_text(self.nginx_config())
         return Process("nginx", [program("nginx"), "-p", str(self.run_dir), "-c", str(config), "-e",
                                  str(self.logs / "nginx-error.log"), "-g", "daemon off;"],
-                       self.logs / "nginx.log", lambda: _http_ok(f"{self.url}/config.js"))
+                       self.logs / "nginx.log", lambda: http_ok(f"{self.url}/config.js"))
 
     def nginx_config(self) -> str:
         unlimited = "".join(f'    {address} "";\n' for address in self.unlimited).rstrip("\n")

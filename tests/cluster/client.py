@@ -3,6 +3,7 @@ straight to one Rasa server; the stored conversation read from PostgreSQL itself
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import psycopg2
@@ -43,8 +44,6 @@ class ClusterClient:
 
     def stored_events(self, sender: str) -> list[tuple[str, dict]]:
         """(type, data) of each stored event of `sender`, in the order PostgreSQL keeps them."""
-        import json
-
         connection = psycopg2.connect(host="127.0.0.1", port=self.cluster.postgres_port, dbname=self.cluster.database,
                                       user=self.cluster.db_user, password=self.cluster.secrets["POSTGRES_PASSWORD"])
         try:

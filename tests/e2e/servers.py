@@ -2,70 +2,34 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 
+from liptwitch.cluster import Process, free_port, http_ok, wait_until_ready
 from tests.helpers import REPO
 
 VENV_BIN = REPO / ".venv" / "bin"
 MODEL = REPO / "models" / "lip-twitch-guide.tar.gz"
 START_TIMEOUT = 240  # seconds; the Rasa server loads TensorFlow and the model
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+__all__ = ["MODEL", "START_TIMEOUT", "VENV_BIN", "Assistant", "Server", "free_port", "running_assistant"]
 
 
-def _environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1", **(extra or {})}
+class Server(Process):
+    """One server for the tests and benchmarks: the cluster's Process, ready when `health_url` answers."""
 
-
-class Server:
     def __init__(self, name: str, command: list[str], health_url: str, log: Path,
                  environment: dict[str, str] | None = None) -> None:
-        self.name, self.command, self.health_url, self.log = name, command, health_url, log
-        self.environment = environment
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        handle = self.log.open("a")
-        self.process = subprocess.Popen(self.command, cwd=REPO, env=_environment(self.environment), stdout=handle,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        super().__init__(name, command, log, lambda: http_ok(health_url),
+                         {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+                          "SQLALCHEMY_SILENCE_UBER_WARNING": "1", **(environment or {})})
+        self.health_url = health_url
 
     def wait_until_ready(self, timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while not self.ready():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the {self.name} did not start within {timeout} s; log in {self.log}")
-            time.sleep(0.5)
-
-    def ready(self) -> bool:
-        if self.process is None or self.process.poll() is not None:
-            tail = self.log.read_text()[-3000:] if self.log.exists() else ""
-            raise RuntimeError(f"the {self.name} stopped while starting; end of its log:\n{tail}")
-        try:
-            return requests.get(self.health_url, timeout=2).ok
-        except requests.RequestException:
-            return False
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
-                self.process.wait()
+        wait_until_ready([self], timeout)
 
 
 class Assistant:
@@ -110,11 +74,7 @@ def running_assistant(workdir: Path, environment: dict[str, str] | None = None,
     try:
         for server in servers:
             server.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not all(server.ready() for server in servers):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the servers did not start within {START_TIMEOUT} s; logs in {workdir}")
-            time.sleep(0.5)
+        wait_until_ready(servers, START_TIMEOUT)
         yield Assistant(rasa, actions, f"http://127.0.0.1:{rasa_port}", page_port)
     finally:
         for server in reversed(servers):

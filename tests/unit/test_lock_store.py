@@ -5,7 +5,6 @@ Redis restart survived. Runs against a real redis-server started on a free port.
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import threading
 import time
@@ -17,6 +16,7 @@ import redis
 from rasa.core.lock_store import LOCK_LIFETIME, LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from liptwitch.cluster import free_port
 from liptwitch.lock_store import KEY_EXPIRY_MARGIN_IN_SECONDS, AtomicRedisLockStore
 
 PASSWORD = "lock-store-test"
@@ -29,7 +29,7 @@ class RedisServer:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -55,12 +55,6 @@ class RedisServer:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
