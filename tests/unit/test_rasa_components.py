@@ -104,41 +104,6 @@ def test_a_warning_sign_after_the_cap_still_escalates(classifier):
     assert alone.get("intent")["name"] != "red_flag_emergency"
 
 
-def test_past_states_are_remembered_until_an_event_is_added_and_handed_out_as_copies():
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    from tests.helpers import REPO
-
-    domain = Domain.load(str(REPO / "domain.yml"))
-    tracker = DialogueStateTracker.from_events("patched", [
-        ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet", "confidence": 1.0}),
-        ActionExecuted("utter_greet"), ActionExecuted("action_listen"),
-        UserUttered("coffee?", {"name": "ask_cause", "confidence": 1.0}, [{"entity": "topic", "value": "caffeine"}]),
-    ], slots=domain.slots)
-
-    def rasas_own(**arguments):
-        return type(domain).states_for_tracker_history(domain, tracker, **arguments)
-
-    builds = []
-    domain.states_for_tracker_history = lambda *args, **kwargs: builds.append(1) or rasas_own(**kwargs)
-    first = tracker.past_states(domain)
-    assert first == rasas_own()
-    tracker.past_states(domain)
-    assert len(builds) == 1  # the second policy to ask gets the states built for the first
-    first[-1]["user"].pop("intent")  # the featurizers edit the states they are given
-    assert tracker.past_states(domain) == rasas_own()
-    rule_only = {"slots": ["check_face"], "active_loops": ["twitch_check_form"]}
-    assert tracker.past_states(domain, rule_only_data=rule_only) == rasas_own(rule_only_data=rule_only)
-    assert tracker.past_states(domain, omit_unset_slots=True) == rasas_own(omit_unset_slots=True)
-    tracker.update(ActionExecuted("action_answer_question"))
-    tracker.update(SlotSet("context_topics", ["caffeine"]))
-    again = tracker.past_states(domain)
-    assert again == rasas_own() and len(again) == len(first) + 1  # an event added: built again
-    assert len(builds) == 4  # other arguments and a new event each built once; repeats never
-
-
 def test_action_server_responses_are_checked_against_rasas_schema_without_rechecking_the_schema(monkeypatch):
     import jsonschema
     from rasa.core.actions.action import RemoteAction
@@ -151,3 +116,95 @@ def test_action_server_responses_are_checked_against_rasas_schema_without_rechec
     monkeypatch.undo()  # a refused response goes through Rasa's own check, error message and all
     with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result({"events": [{"event": "no_such_event"}], "responses": []})
+
+
+RESPONSES = [
+    ({"events": [{"event": "slot", "name": "context_kind", "value": "cause"}], "responses": [{"text": "Caffeine."}]},
+     True),
+    ({"events": [{"event": "slot", "value": "cause"}]}, False),  # a slot event needs its name
+    ({"events": [{"event": "user", "text": 3}]}, False),
+    ({"events": [{"event": "bot", "text": "Hello", "timestamp": None, "metadata": {}}]}, True),
+    ({"events": [{"event": "bot", "timestamp": "now"}]}, False),
+    ({"events": [{"event": "active_loop", "name": None}, {"event": "followup", "name": "utter_greet"}]}, True),
+    ({"events": [{"event": "no_such_event"}]}, False),
+    ({"events": [{"name": "no event key"}]}, False),
+    ({"events": "not a list"}, False),
+    ({"events": [], "responses": "not a list"}, False),
+    ({"events": [], "responses": [{"text": 1}]}, True),  # Rasa's schema does not type a response's properties
+    ({}, True),
+]
+
+
+@pytest.mark.parametrize("response, valid", RESPONSES)
+def test_the_quick_response_check_agrees_with_rasas_schema(response, valid):
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+
+    from liptwitch.rasa_patches import response_checker
+
+    schema = RemoteAction.action_response_format_spec()
+    assert jsonschema.Draft202012Validator(schema).is_valid(response) is valid
+    assert response_checker(schema)(response) is valid
+
+
+def test_earlier_turns_go_to_the_action_server_compact_and_read_the_same():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa_sdk import Tracker
+
+    from actions.actions import is_first_reply, session_user_messages
+    from liptwitch.rasa_patches import events_for_the_action_server
+    from tests.helpers import REPO
+
+    domain = Domain.load(str(REPO / "domain.yml"))
+    parse = {"name": "ask_about", "confidence": 0.9}
+    events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+    for turn in range(3):
+        events += [UserUttered(f"what about stress {turn}?", parse, [{"entity": "topic", "value": "stress"}],
+                               input_channel="rest"),
+                   ActionExecuted("action_answer_question", policy="RulePolicy", confidence=1.0),
+                   BotUttered("Stress can make muscles twitch. " * 20, {"buttons": [{"title": "More"}]}),
+                   SlotSet("context_topics", ["stress"]), ActionExecuted("action_listen")]
+    events += [UserUttered("and coffee?", parse, [{"entity": "topic", "value": "caffeine"}], input_channel="rest")]
+    tracker = DialogueStateTracker.from_events("compact", events, slots=domain.slots)
+    whole = [event.as_dict() for event in tracker.events]
+    sent = events_for_the_action_server(tracker.events)
+
+    assert len(sent) == len(whole)
+    assert sent[-1] == whole[-1]  # the current turn whole, parse data and all
+    earlier_user = [event for event in sent[:-1] if event["event"] == "user"]
+    assert earlier_user and all("parse_data" not in event for event in earlier_user)
+    assert all("text" not in event for event in sent if event["event"] == "bot")
+    assert len(str(sent)) < len(str(whole)) / 2
+
+    state = tracker.current_state()
+    full_tracker, compact_tracker = Tracker.from_dict({**state, "events": whole}), Tracker.from_dict(
+        {**state, "events": sent})
+    for read in (is_first_reply, session_user_messages, Tracker.get_latest_input_channel, Tracker.slots_to_validate,
+                 lambda t: [(e["event"], e.get("name")) for e in t.applied_events()],
+                 lambda t: t.get_last_event_for("action", exclude=["action_listen"])["name"],
+                 lambda t: t.last_executed_action_has("action_listen")):
+        assert read(compact_tracker) == read(full_tracker)
+    assert session_user_messages(compact_tracker) == [f"what about stress {turn}?" for turn in range(3)] + [
+        "and coffee?"]
+    assert is_first_reply(compact_tracker) is False
+
+
+def test_debug_log_arguments_are_built_only_when_debug_logs_are_written():
+    import logging
+
+    import structlog
+    from rasa.core.policies import memoization, rule_policy
+
+    states = [{"user": {"intent": "greet"}, "prev_action": {"action_name": "action_listen"}}]
+    configuration = structlog.get_config()
+    try:
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+        assert memoization.copy.deepcopy(states) is None
+        assert rule_policy.RulePolicy.format_tracker_states(states) == ""
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))  # rasa run --debug
+        assert memoization.copy.deepcopy(states) == states and memoization.copy.deepcopy(states) is not states
+        assert "user intent: greet" in rule_policy.RulePolicy.format_tracker_states(states)
+    finally:
+        structlog.configure(**configuration)

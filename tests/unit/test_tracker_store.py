@@ -149,3 +149,17 @@ def test_a_failed_save_does_not_carry_what_the_person_wrote_into_the_error_and_t
         asyncio.run(tracker_store.save(tracker))
     assert "events" in str(failure.value)  # the error still says what failed...
     assert "Hargreaves" not in str(failure.value)  # ...but not with the person's words
+
+
+def test_a_sqlite_database_is_kept_in_write_ahead_log_mode_and_another_reader_sees_each_turn(database):
+    import sqlite3
+
+    server = store(database)
+    tracker = start(server, "me")
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: a commit is on disk
+        before = connection.execute("SELECT count(*) FROM events").fetchone()[0]
+        turn(tracker, "what causes it?")
+        asyncio.run(server.save(tracker))
+        assert connection.execute("SELECT count(*) FROM events").fetchone()[0] == before + 3
