@@ -18,7 +18,8 @@ Rasa has no setting for any of them. The first two matter for safety, the others
 5. Rasa sends the action server the whole session with every event in full (after 200 turns 650 KB, encoded
    and decoded on every call). Earlier turns are now sent with only what rasa_sdk and the actions read.
 6. The policies deep-copy and format the whole history for debug logs even when debug logging is off; they
-   now do so only when it is on.
+   now do so only when it is on. The memoization policy encodes the whole history to look it up among the
+   memorized ones even when it is longer than all of them; it now answers "not memorized" at once.
 7. Loading the NLU model, Rasa trains it one step to create its variables (tracing the whole training graph:
    about 20 s of the start-up and 450 MB of memory). One prediction creates the variables prediction needs.
 """
@@ -206,6 +207,49 @@ def send_earlier_turns_compact_to_the_action_server() -> None:
     RemoteAction._action_call_format = _action_call_format  # type: ignore[method-assign]
 
 
+def recall_only_histories_as_short_as_memorized_ones() -> None:
+    from rasa.core.policies.memoization import MemoizationPolicy
+
+    original = MemoizationPolicy._recall_states
+    if getattr(original, "_bounded", False):
+        return
+
+    def _recall_states(self: MemoizationPolicy, states: list) -> str | None:
+        if len(states) > most_states_memorized(self):
+            return None  # no memorized history is that long: the key would not be found
+        return original(self, states)
+
+    _recall_states._bounded = True  # type: ignore[attr-defined]
+    MemoizationPolicy._recall_states = _recall_states  # type: ignore[method-assign]
+
+
+def most_states_memorized(policy: Any) -> float:
+    """An upper bound on the number of states in any of the policy's memorized keys (infinite when unknown).
+
+    A key is the history's JSON (quotes removed, maybe compressed), and each state in it is a JSON object: a key
+    of n states has at least n "{". So a longer history, whose key would have more, cannot be among them.
+    """
+    import base64
+    import zlib
+
+    remembered = policy.__dict__.get("_liptwitch_most_states")
+    if remembered is not None and remembered[0] is policy.lookup:
+        return remembered[1]
+    most = 0.0
+    try:
+        for key, action in policy.lookup.items():
+            if not isinstance(key, str) or not isinstance(action, str):
+                raise TypeError("not a memorized history")
+            text = key
+            if policy.config.get("enable_feature_string_compression"):
+                text = zlib.decompress(base64.b64decode(key)).decode("utf-8")
+            most = max(most, text.count("{"))
+    except (TypeError, ValueError, zlib.error, AttributeError):
+        most = float("inf")
+    policy.__dict__["_liptwitch_most_states"] = (policy.lookup, most)
+    return most
+
+
 def build_debug_log_arguments_only_for_debug_logs() -> None:
     import copy
 
@@ -285,4 +329,5 @@ def apply() -> None:
     validate_action_responses_with_one_validator()
     send_earlier_turns_compact_to_the_action_server()
     build_debug_log_arguments_only_for_debug_logs()
+    recall_only_histories_as_short_as_memorized_ones()
     load_models_for_prediction_only()

@@ -55,10 +55,16 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         # tested and replaced before a turn uses it, so the service recovers by itself. hide_parameters: an error
         # message never carries the values of a statement, which hold what people wrote, into a log.
         rasas_engine = self.engine
-        self.engine = sa.create_engine(rasas_engine.url, pool_pre_ping=True, hide_parameters=True,
-                                       **create_engine_kwargs(rasas_engine.url))
+        engine_kwargs = create_engine_kwargs(rasas_engine.url)
+        sqlite_file = rasas_engine.dialect.name == "sqlite" and rasas_engine.url.database not in (None, "", ":memory:")
+        if sqlite_file:
+            # SQLAlchemy 1.4 opens a new connection to a SQLite file for every query (1.5 ms of a turn here); its
+            # 2.0 keeps them in a pool, as here. Connections stay in Rasa's event-loop thread; the check would
+            # refuse the pool's handing one to another thread, which Rasa never does.
+            engine_kwargs.update(poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
+        self.engine = sa.create_engine(rasas_engine.url, pool_pre_ping=True, hide_parameters=True, **engine_kwargs)
         rasas_engine.dispose()
-        if self.engine.dialect.name == "sqlite":
+        if sqlite_file:
             sa.event.listen(self.engine, "connect", write_ahead_log)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.cache_size = int(cache_size)

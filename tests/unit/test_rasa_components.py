@@ -208,3 +208,32 @@ def test_debug_log_arguments_are_built_only_when_debug_logs_are_written():
         assert "user intent: greet" in rule_policy.RulePolicy.format_tracker_states(states)
     finally:
         structlog.configure(**configuration)
+
+
+def test_memoization_looks_up_only_histories_as_short_as_the_memorized_ones(tmp_path, monkeypatch):
+    from rasa.core.policies.memoization import MemoizationPolicy
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    def policy(kind):
+        return kind.create({**kind.get_default_config()}, LocalModelStorage(tmp_path), Resource(kind.__name__),
+                           ExecutionContext(GraphSchema({}), "test"))
+
+    def history(turns):
+        listen = {"prev_action": {"action_name": "action_listen"}, "user": {"intent": "ask_about"}}
+        return [{}] + [dict(listen) for _ in range(turns)]
+
+    memo = policy(MemoizationPolicy)
+    memo.lookup = {memo._create_feature_key(history(turns)): "action_answer_question" for turns in (1, 3)}
+    assert memo._recall_states(history(3)) == "action_answer_question"
+    assert memo._recall_states(history(2)) is None
+    monkeypatch.setattr(MemoizationPolicy, "_create_feature_key",
+                        lambda *args: pytest.fail("a history longer than any memorized one was encoded"))
+    assert memo._recall_states(history(40)) is None
+    rules = policy(RulePolicy)  # its lookup is of another shape: no bound, nothing skipped
+    rules.lookup = {"rules": {"some key": "action_listen"}}
+    from liptwitch.rasa_patches import most_states_memorized
+    assert most_states_memorized(rules) == float("inf")
+    assert 4 <= most_states_memorized(memo) < 40
