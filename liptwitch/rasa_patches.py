@@ -20,7 +20,9 @@ Rasa has no setting for any of them. The first two matter for safety, the others
 6. The policies deep-copy and format the whole history for debug logs even when debug logging is off; they
    now do so only when it is on. The memoization policy encodes the whole history to look it up among the
    memorized ones even when it is longer than all of them; it now answers "not memorized" at once.
-7. Loading the NLU model, Rasa trains it one step to create its variables (tracing the whole training graph:
+7. Rasa runs each prediction graph (the NLU pipeline, the policies) through dask's parallel scheduler; they run
+   in order instead, each node once, as dask's synchronous scheduler would.
+8. Loading the NLU model, Rasa trains it one step to create its variables (tracing the whole training graph:
    about 20 s of the start-up and 450 MB of memory). One prediction creates the variables prediction needs.
 """
 
@@ -290,6 +292,51 @@ class _CopyForDebugLogs:
         return getattr(self._module, name)
 
 
+def run_prediction_graphs_without_dask() -> None:
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    original = DaskGraphRunner.run
+    if getattr(original, "_without_dask", False):
+        return
+
+    def run(self: DaskGraphRunner, inputs: dict[str, Any] | None = None, targets: list[str] | None = None) -> dict:
+        if not inputs or not (PLACEHOLDER_MESSAGE in inputs or PLACEHOLDER_TRACKER in inputs):
+            return original(self, inputs, targets)  # training and anything else: Rasa's own, with dask
+        run_targets = targets if targets else self._graph_schema.target_names
+        graph = self._build_dask_graph(self._graph_schema.minimal_graph_schema(run_targets))
+        self._add_inputs_to_graph(inputs, graph)
+        try:
+            results = run_graph(graph, run_targets)
+        except RuntimeError as error:
+            raise GraphRunError("Error running runner.") from error
+        return dict(results[target] for target in run_targets)
+
+    run._without_dask = True  # type: ignore[attr-defined]
+    DaskGraphRunner.run = run  # type: ignore[method-assign]
+
+
+def run_graph(graph: dict[str, Any], targets: list[str]) -> dict[str, Any]:
+    """Runs a Rasa graph in dask's form ({name: (node, *names of its inputs)} or {name: (name, input value)}) in
+    order, each node once; dask's scheduler, built for parallel work, costs about 0.6 ms a run, three runs a turn."""
+    results: dict[str, Any] = {}
+
+    def result_of(name: str) -> Any:
+        if name not in results:
+            task = graph[name]
+            if isinstance(task, tuple) and task and callable(task[0]):
+                results[name] = task[0](*(result_of(need) if isinstance(need, str) and need in graph else need
+                                          for need in task[1:]))
+            else:
+                results[name] = task  # an input: (its name, its value)
+        return results[name]
+
+    for target in targets:
+        result_of(target)
+    return results
+
+
 def load_models_for_prediction_only() -> None:
     from rasa.utils.tensorflow.models import RasaModel
 
@@ -330,4 +377,5 @@ def apply() -> None:
     send_earlier_turns_compact_to_the_action_server()
     build_debug_log_arguments_only_for_debug_logs()
     recall_only_histories_as_short_as_memorized_ones()
+    run_prediction_graphs_without_dask()
     load_models_for_prediction_only()

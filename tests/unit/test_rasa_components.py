@@ -237,3 +237,28 @@ def test_memoization_looks_up_only_histories_as_short_as_the_memorized_ones(tmp_
     from liptwitch.rasa_patches import most_states_memorized
     assert most_states_memorized(rules) == float("inf")
     assert 4 <= most_states_memorized(memo) < 40
+
+
+def test_a_prediction_graph_runs_each_node_once_and_gives_what_dask_gives():
+    import dask
+
+    from liptwitch.rasa_patches import run_graph
+
+    calls = []
+
+    def node(name):
+        def run(*inputs):
+            calls.append(name)
+            return name, [name, *[value for _, value in inputs]]
+        return run
+
+    graph = {"__message__": ("__message__", "hello"),
+             "tokens": (node("tokens"), "__message__"),
+             "words": (node("words"), "tokens"), "letters": (node("letters"), "tokens"),
+             "intent": (node("intent"), "words", "letters"), "unused": (node("unused"), "tokens")}
+    ours = run_graph(graph, ["intent"])
+    assert sorted(calls) == ["intent", "letters", "tokens", "words"]  # each once, nothing not needed
+    calls.clear()
+    (dasks,) = dask.get(graph, ["intent"])
+    assert ours["intent"] == dasks
+    assert ours["__message__"] == ("__message__", "hello")
