@@ -163,3 +163,59 @@ def test_a_sqlite_database_is_kept_in_write_ahead_log_mode_and_another_reader_se
         turn(tracker, "what causes it?")
         asyncio.run(server.save(tracker))
         assert connection.execute("SELECT count(*) FROM events").fetchone()[0] == before + 3
+
+
+def rows(database: str, sender: str) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT type_name, timestamp, intent_name, action_name, data FROM events "
+                                  "WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+
+
+def test_a_cached_conversation_is_written_as_rasas_store_writes_it_with_no_query_before_or_after(tmp_path):
+    """The save of a tracker handed back from the cache inserts its new events and reads nothing; the rows are
+    Rasa's own, and the next turn still finds the tracker unchanged (its snapshot is the database's)."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from sqlalchemy import event
+
+    ours_db, rasas_db = str(tmp_path / "ours.db"), str(tmp_path / "rasa.db")
+    ours, rasas = store(ours_db), SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=rasas_db)
+    tracker = start(ours, "me")  # read from the database: its first save is Rasa's, and it is cached
+    turn(tracker, "hello?")
+    asyncio.run(ours.save(tracker))
+    tracker = asyncio.run(ours.retrieve("me"))
+    statements: list[str] = []
+    event.listen(ours.engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0].upper()))
+    for question in ("what causes it?", "is it serious?", "how do I stop it?"):
+        turn(tracker, question)
+        statements.clear()
+        asyncio.run(ours.save(tracker))
+        assert statements == ["INSERT"] * 3  # one per new event: no count before, no read back after
+        assert ours._cache["me"][1] == ours._stored_session("me")
+        assert asyncio.run(ours.retrieve("me")) is tracker
+    asyncio.run(rasas.save(DialogueStateTracker.from_events("me", list(tracker.events))))
+    assert rows(ours_db, "me")[-9:] == rows(rasas_db, "me")[-9:]  # the three turns written here
+
+
+def test_the_current_session_is_summed_up_over_the_events_rasas_query_selects(database):
+    """The prebuilt summary query selects what Rasa's _event_query does: no session start, one, several; other
+    people's sessions apart."""
+    import sqlalchemy as sa
+
+    server = store(database)
+    at = 1_700_000_000.0
+    asyncio.run(server.save(DialogueStateTracker.from_events("no session start", [
+        UserUttered("hi", timestamp=at), ActionExecuted("action_listen", timestamp=at + 1)])))
+    asyncio.run(server.save(DialogueStateTracker.from_events("two sessions", [
+        SessionStarted(timestamp=at), UserUttered("hi", timestamp=at + 1),
+        SessionStarted(timestamp=at + 5), UserUttered("again", timestamp=at + 6), BotUttered("yes", timestamp=at + 6)])))
+    asyncio.run(server.save(DialogueStateTracker.from_events("one session", [
+        SessionStarted(timestamp=at + 2), UserUttered("hello", timestamp=at + 3)])))
+    for sender, expected_count in (("no session start", 2), ("two sessions", 3), ("one session", 2), ("nobody", 0)):
+        with server.session_scope() as session:
+            query = server._event_query(session, sender, fetch_events_from_all_sessions=False)
+            rasas = query.with_entities(sa.func.count(server.SQLEvent.id), sa.func.max(server.SQLEvent.id),
+                                        sa.func.max(server.SQLEvent.timestamp)).order_by(None).one()
+        assert server._stored_session(sender) == tuple(rasas)
+        assert server._stored_session(sender).event_count == expected_count
