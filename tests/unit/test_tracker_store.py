@@ -208,8 +208,8 @@ def test_the_current_session_is_summed_up_over_the_events_rasas_query_selects(da
     asyncio.run(server.save(DialogueStateTracker.from_events("no session start", [
         UserUttered("hi", timestamp=at), ActionExecuted("action_listen", timestamp=at + 1)])))
     asyncio.run(server.save(DialogueStateTracker.from_events("two sessions", [
-        SessionStarted(timestamp=at), UserUttered("hi", timestamp=at + 1),
-        SessionStarted(timestamp=at + 5), UserUttered("again", timestamp=at + 6), BotUttered("yes", timestamp=at + 6)])))
+        SessionStarted(timestamp=at), UserUttered("hi", timestamp=at + 1), SessionStarted(timestamp=at + 5),
+        UserUttered("again", timestamp=at + 6), BotUttered("yes", timestamp=at + 6)])))
     asyncio.run(server.save(DialogueStateTracker.from_events("one session", [
         SessionStarted(timestamp=at + 2), UserUttered("hello", timestamp=at + 3)])))
     for sender, expected_count in (("no session start", 2), ("two sessions", 3), ("one session", 2), ("nobody", 0)):
