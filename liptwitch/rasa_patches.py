@@ -24,11 +24,17 @@ Rasa has no setting for any of them. The first two matter for safety, the others
    in order instead, each node once, as dask's synchronous scheduler would.
 8. Loading the NLU model, Rasa trains it one step to create its variables (tracing the whole training graph:
    about 20 s of the start-up and 450 MB of memory). One prediction creates the variables prediction needs.
+9. Each prediction calls the traced TensorFlow function as a Python function: TensorFlow matches the ~30 input
+   arrays against the function's signature (about 1.5 ms, twice the model's own work). The traced graph is now
+   called with the arrays as tensors, in the signature's order.
+10. The NLU pipeline joins each message's sparse features from its featurizers with scipy's general block
+   stacking (about 0.2 ms a join, five joins a message). Two COO matrices are now joined directly, into the
+   same matrix scipy builds.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from rasa.shared.core.events import UserUttered
 from rasa.shared.nlu.constants import INTENT_NAME_KEY, TEXT
@@ -369,6 +375,90 @@ def load_models_for_prediction_only() -> None:
     RasaModel.load = classmethod(load)  # type: ignore[method-assign, assignment]
 
 
+def call_the_traced_prediction_graph_directly() -> None:
+    import tensorflow as tf
+    from keras.utils import tf_utils
+    from rasa.shared.constants import DIAGNOSTIC_DATA
+    from rasa.utils.tensorflow.models import RasaModel
+
+    original = RasaModel._rasa_predict
+    if getattr(original, "_direct", False):
+        return
+
+    def _rasa_predict(self: RasaModel, batch_in: Any) -> dict[str, Any]:
+        traced = self._tf_predict_step
+        if self._run_eagerly or not self.prepared_for_prediction or traced is None or self._training:
+            return original(self, batch_in)  # the first prediction traces the graph, as Rasa does
+        graph = traced_graph(traced)
+        inputs = [tf.convert_to_tensor(value, dtype=spec.dtype)
+                  for value, spec in zip(batch_in, graph.input_specs, strict=True)]
+        flat_outputs = graph.function._call_flat(inputs, graph.function.captured_inputs)
+        outputs = tf_utils.sync_to_numpy_or_python_type(flat_outputs)
+        if DIAGNOSTIC_DATA in outputs:
+            outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])
+        return outputs
+
+    _rasa_predict._direct = True  # type: ignore[attr-defined]
+    _rasa_predict.rasas = original  # type: ignore[attr-defined]
+    RasaModel._rasa_predict = _rasa_predict  # type: ignore[method-assign]
+
+
+class TracedGraph(NamedTuple):
+    function: Any  # the tf.function's one concrete function (it has a fixed input signature)
+    input_specs: list[Any]
+
+
+def traced_graph(traced: Any) -> TracedGraph:
+    """The concrete function behind a tf.function with an input signature, kept on it."""
+    graph = getattr(traced, "_liptwitch_graph", None)
+    if graph is None:
+        import tensorflow as tf
+
+        function = traced.get_concrete_function()
+        graph = TracedGraph(function, tf.nest.flatten(function.structured_input_signature))
+        traced._liptwitch_graph = graph
+    return graph
+
+
+def join_sparse_features_directly() -> None:
+    from rasa.shared.nlu.training_data.features import Features
+
+    original = Features._combine_sparse_features
+    if getattr(original, "_direct", False):
+        return
+
+    def _combine_sparse_features(self: Features, additional_features: Features) -> None:
+        joined = hstack_coo(self.features, additional_features.features)
+        if joined is None:
+            return original(self, additional_features)  # other formats, or rows that differ: Rasa's own
+        self.features = joined
+        self._cached_fingerprint = None
+
+    _combine_sparse_features._direct = True  # type: ignore[attr-defined]
+    _combine_sparse_features.rasas = original  # type: ignore[attr-defined]
+    Features._combine_sparse_features = _combine_sparse_features  # type: ignore[method-assign]
+
+
+def hstack_coo(left: Any, right: Any) -> Any:
+    """`scipy.sparse.hstack([left, right])` for two COO matrices with the same number of rows, built as scipy
+    1.10's `bmat` builds it (blocks' entries one after the other, columns shifted, values in the common type);
+    None for anything else."""
+    import numpy as np
+    import scipy.sparse
+    from scipy.sparse._sputils import upcast  # scipy's own choice of the common type (scipy is pinned)
+
+    if not (isinstance(left, scipy.sparse.coo_matrix) and isinstance(right, scipy.sparse.coo_matrix)
+            and left.shape[0] == right.shape[0]):
+        return None
+    shape = (left.shape[0], left.shape[1] + right.shape[1])
+    index_dtype = np.int32 if max(shape) <= np.iinfo(np.int32).max else np.int64  # as scipy's get_index_dtype
+    row = np.concatenate([left.row, right.row]).astype(index_dtype, copy=False)
+    col = np.concatenate([left.col.astype(index_dtype, copy=False),
+                          right.col.astype(index_dtype, copy=False) + index_dtype(left.shape[1])])
+    data = np.concatenate([left.data, right.data]).astype(upcast(left.dtype, right.dtype), copy=False)
+    return scipy.sparse.coo_matrix((data, (row, col)), shape=shape)
+
+
 def apply() -> None:
     keep_text_after_intent_commands()
     send_custom_payloads_over_socketio()
@@ -379,3 +469,5 @@ def apply() -> None:
     recall_only_histories_as_short_as_memorized_ones()
     run_prediction_graphs_without_dask()
     load_models_for_prediction_only()
+    call_the_traced_prediction_graph_directly()
+    join_sparse_features_directly()

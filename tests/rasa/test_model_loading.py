@@ -1,5 +1,7 @@
-"""The trained model loaded for prediction only (liptwitch.rasa_patches: no training step at load, about 20 s less
-start-up and 450 MB less memory) understands every message exactly as Rasa's own load does."""
+"""The trained model loaded for prediction only, called through its traced graph directly, its sparse features
+joined directly (liptwitch.rasa_patches: no training step at load, about 20 s less start-up and 450 MB less memory;
+no signature matching and no general block stacking at each message) understands every message exactly as Rasa's
+own load, prediction and joining do."""
 
 from __future__ import annotations
 
@@ -9,9 +11,11 @@ import re
 import pytest
 import yaml
 from rasa.core.agent import Agent
+from rasa.shared.nlu.training_data.features import Features
 from rasa.utils.tensorflow.models import RasaModel
 
 import liptwitch.rasa_components  # noqa: F401  (applies the patches, as loading the model does)
+from liptwitch import rasa_patches
 from tests.helpers import REPO
 
 pytestmark = pytest.mark.rasa
@@ -37,9 +41,15 @@ def test_the_model_loaded_for_prediction_understands_exactly_as_rasas_own_load(m
         pytest.fail(f"{MODEL} is missing: run `make train` (or `make test`, which trains first)")
     messages = nlu_test_set_messages()
     assert len(messages) > 150
+    direct_calls = []
+    traced_graph = rasa_patches.traced_graph
+    monkeypatch.setattr(rasa_patches, "traced_graph", lambda traced: direct_calls.append(1) or traced_graph(traced))
     ours = understood(Agent.load(str(MODEL)), messages)
     assert getattr(RasaModel.load.__func__, "_for_prediction", False)  # the patched load was used
+    assert len(direct_calls) >= len(messages)  # and every message went through the traced graph directly
     monkeypatch.setattr(RasaModel, "load", classmethod(RasaModel.load.__func__.rasas))
+    monkeypatch.setattr(RasaModel, "_rasa_predict", RasaModel._rasa_predict.rasas)
+    monkeypatch.setattr(Features, "_combine_sparse_features", Features._combine_sparse_features.rasas)
     rasas = understood(Agent.load(str(MODEL)), messages)
     for mine, theirs in zip(ours, rasas, strict=True):
         assert mine == theirs  # intents, confidences, rankings, entities: all the same

@@ -262,3 +262,34 @@ def test_a_prediction_graph_runs_each_node_once_and_gives_what_dask_gives():
     (dasks,) = dask.get(graph, ["intent"])
     assert ours["intent"] == dasks
     assert ours["__message__"] == ("__message__", "hello")
+
+
+def coo(rows: int, columns: int, dtype: str, entries: int, seed: int):
+    import numpy as np
+    import scipy.sparse
+
+    generator = np.random.default_rng(seed)
+    return scipy.sparse.coo_matrix((generator.integers(1, 5, entries).astype(dtype),
+                                    (generator.integers(0, rows, entries), generator.integers(0, columns, entries))),
+                                   shape=(rows, columns))
+
+
+@pytest.mark.parametrize("left, right", [
+    (coo(6, 300, "float64", 10, 1), coo(6, 1200, "int64", 30, 2)),  # word counts beside character counts
+    (coo(1, 300, "float64", 3, 3), coo(1, 1200, "float64", 0, 4)),  # a sentence, nothing in the second
+    (coo(4, 50, "int64", 0, 5), coo(4, 70, "float32", 9, 6)),
+    (coo(3, 10, "bool", 4, 7), coo(3, 10, "int8", 4, 8)),
+])
+def test_sparse_features_are_joined_into_the_matrix_scipy_builds(left, right):
+    import numpy as np
+    import scipy.sparse
+
+    from liptwitch.rasa_patches import hstack_coo
+
+    ours, scipys = hstack_coo(left, right), scipy.sparse.hstack([left, right])
+    assert type(ours) is type(scipys) and ours.shape == scipys.shape and ours.dtype == scipys.dtype
+    for part in ("row", "col", "data"):
+        assert getattr(ours, part).dtype == getattr(scipys, part).dtype
+        assert np.array_equal(getattr(ours, part), getattr(scipys, part))
+    assert hstack_coo(left.tocsr(), right) is None  # other formats are left to scipy
+    assert hstack_coo(left, coo(left.shape[0] + 1, 5, "float64", 1, 9)) is None  # as are rows that differ
