@@ -293,3 +293,40 @@ def test_sparse_features_are_joined_into_the_matrix_scipy_builds(left, right):
         assert np.array_equal(getattr(ours, part), getattr(scipys, part))
     assert hstack_coo(left.tocsr(), right) is None  # other formats are left to scipy
     assert hstack_coo(left, coo(left.shape[0] + 1, 5, "float64", 1, 9)) is None  # as are rows that differ
+
+
+def test_rules_are_matched_against_the_latest_states_only_as_rasa_matches_them_against_all(tmp_path):
+    """Rules of one to four states, conversation starts among them; histories of up to 60 states drawn from the
+    same pieces: the patched policy finds exactly the rules Rasa's own matching finds."""
+    import random
+
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from liptwitch.rasa_patches import longest_rule
+
+    policy = RulePolicy.create(RulePolicy.get_default_config(), LocalModelStorage(tmp_path), Resource("rules"),
+                               ExecutionContext(GraphSchema({}), "test"))
+    pieces = random.Random(7)
+
+    def state(start: bool = False) -> dict:
+        made = {} if start else {"prev_action": {"action_name": pieces.choice(["action_listen", "utter_answer"])}}
+        if pieces.random() < 0.7:
+            made["user"] = {"intent": pieces.choice(["greet", "ask_cause", "ask_serious"])}
+        if pieces.random() < 0.3:
+            made["slots"] = {"topic": (1.0,)}
+        return made
+
+    def history(length: int) -> list[dict]:
+        return [state(start=index == 0 and pieces.random() < 0.5) for index in range(length)]
+
+    lookup = {policy._create_feature_key(history(pieces.randint(1, 4))): "action_answer" for _ in range(40)}
+    matched = 0
+    for length in [*range(0, 8), *range(8, 61, 4)] * 20:
+        states = history(length)
+        ours = policy._get_possible_keys(lookup, states)
+        assert ours == RulePolicy._get_possible_keys.rasas(policy, lookup, states)
+        matched += bool(ours)
+    assert longest_rule(policy, lookup) == 4 and matched > 20  # the cut mattered, and rules did match
