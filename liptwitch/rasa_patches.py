@@ -11,7 +11,8 @@ Rasa has no setting for any of them. The first two matter for safety, the others
    (the conversation's context) are lost. The payload is sent as `{"custom": payload}` instead.
 3. Rasa rebuilds a tracker's applied events and past states from the whole session several times a turn, and
    copies the tracker by replaying every event before each action: a turn grew slower with every turn. They
-   are now kept and extended as events are added (liptwitch/rasa_states.py).
+   are now kept and extended as events are added (liptwitch/rasa_states.py); a featurizer with a max history
+   gets copies of the last states only.
 4. Rasa checks every action server response with `jsonschema.validate`, which first checks the (large) schema
    itself, then tries each event against all 23 event schemas. The checker is built once and tries each event
    against its own type's schema; a response it refuses still gets Rasa's own check and error.
@@ -95,6 +96,37 @@ def keep_applied_events_and_past_states_and_copy_trackers_quickly() -> None:
     DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
     DialogueStateTracker.copy = copy  # type: ignore[method-assign]
+    copy_only_the_states_a_max_history_keeps()
+
+
+def copy_only_the_states_a_max_history_keeps() -> None:
+    """A featurizer with a max history (the memoization policy's) keeps the last states only: only those are copied
+    out of the kept ones, instead of the whole conversation's, then cut."""
+    from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+
+    from liptwitch import rasa_states
+
+    original = MaxHistoryTrackerFeaturizer.prediction_states
+    if getattr(original, "_tail_only", False):
+        return
+
+    def prediction_states(self: MaxHistoryTrackerFeaturizer, trackers: list, domain: Any,
+                          use_text_for_last_user_input: bool = False, ignore_rule_only_turns: bool = False,
+                          rule_only_data: dict[str, Any] | None = None,
+                          ignore_action_unlikely_intent: bool = False) -> list[list]:
+        if (type(self) is not MaxHistoryTrackerFeaturizer or not self.max_history or ignore_action_unlikely_intent
+                or not all(getattr(type(t).past_states, "_incremental", False) for t in trackers)):
+            return original(self, trackers, domain, use_text_for_last_user_input, ignore_rule_only_turns,
+                            rule_only_data, ignore_action_unlikely_intent)
+        # Rasa's steps on the kept states: create (here cut at once), cut to max_history, choose the last input.
+        trackers_as_states = [rasa_states.past_states(tracker, domain, False, ignore_rule_only_turns, rule_only_data,
+                                                      last=self.max_history) for tracker in trackers]
+        self._choose_last_user_input(trackers_as_states, use_text_for_last_user_input)
+        return trackers_as_states
+
+    prediction_states._tail_only = True  # type: ignore[attr-defined]
+    prediction_states.rasas = original  # type: ignore[attr-defined]
+    MaxHistoryTrackerFeaturizer.prediction_states = prediction_states  # type: ignore[method-assign]
 
 
 def validate_action_responses_with_one_validator() -> None:

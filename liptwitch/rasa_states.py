@@ -21,7 +21,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.constants import PREVIOUS_ACTION, USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -135,15 +135,19 @@ class PastStates:
         self.position = EventPosition.at_end_of(tracker.events, self.position.loop_names)
         return True
 
-    def all_states(self) -> list[State]:
-        """The states before each action and the current one, as copies: the featurizers edit them."""
+    def all_states(self, last: int | None = None) -> list[State]:
+        """The states before each action and the current one (the `last` ones only, if given), as copies: the
+        featurizers edit them."""
         # The current state is worked out without keeping what it changes: the next event may change it.
         current = self._state(self.replay, False, self.states, self.last_ml_action_sub_state,
                               self.turn_was_hidden)[0]
         states = self.states + current
-        # A state is {"user": {...}, "prev_action": {...}, ...} whose innermost values are strings and tuples:
-        # copying two levels deep is enough for the featurizers, which delete keys of the inner dicts.
-        return [{part: dict(values) for part, values in state.items()} for state in states]
+        if last:
+            states = states[-last:]
+        # A state is {"user": {...}, "prev_action": {...}, ...} whose innermost values are strings and tuples. Rasa
+        # edits a handed-out state only in place of its "user" part (the featurizers delete its text, intent or
+        # entities), so a copy of the state and of that part is enough.
+        return [{**state, USER: dict(state[USER])} if USER in state else dict(state) for state in states]
 
     def _replay(self, events: list[Event]) -> None:
         for event in events:
@@ -179,12 +183,14 @@ class PastStates:
 
 
 def past_states(tracker: DialogueStateTracker, domain: Domain, omit_unset_slots: bool = False,
-                ignore_rule_only_turns: bool = False, rule_only_data: dict[str, Any] | None = None) -> list[State]:
-    """What `DialogueStateTracker.past_states` returns, replaying only the events added since the last call."""
+                ignore_rule_only_turns: bool = False, rule_only_data: dict[str, Any] | None = None,
+                last: int | None = None) -> list[State]:
+    """What `DialogueStateTracker.past_states` returns (its `last` states only, if given), replaying only the events
+    added since the last call."""
     key = (id(domain), omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))
     remembered: dict[tuple, PastStates] = tracker.__dict__.setdefault("_liptwitch_past_states", {})
     past = remembered.get(key)
     if past is None or past.domain is not domain or not past.extended_to(tracker):
         past = remembered[key] = PastStates.built_from_scratch(tracker, domain, omit_unset_slots,
                                                                ignore_rule_only_turns, rule_only_data)
-    return past.all_states()
+    return past.all_states(last)

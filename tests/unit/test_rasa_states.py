@@ -91,6 +91,27 @@ def test_every_generated_conversation_gives_rasas_states_applied_events_and_copi
     assert checked >= 450
 
 
+def test_a_max_history_featurizer_gets_the_prediction_states_rasa_cuts_from_all(domain, conversations):
+    """The memoization policy's featurizer copies out only the states it keeps: the same as Rasa's, which takes all
+    of them and cuts, after every event of every generated conversation."""
+    from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+
+    rasas = MaxHistoryTrackerFeaturizer.prediction_states.rasas
+    featurizers = [MaxHistoryTrackerFeaturizer(max_history=history) for history in (1, 5)]
+    checked = 0
+    for events in conversations:
+        tracker = DialogueStateTracker("test", domain.slots)
+        for event in events:
+            tracker.update(event)
+            for featurizer in featurizers:
+                for use_text in (False, True):
+                    for arguments in (ARGUMENTS[0], ARGUMENTS[2]):
+                        ours = featurizer.prediction_states([tracker], domain, use_text, **arguments)
+                        assert ours == rasas(featurizer, [tracker], domain, use_text, **arguments)
+                        checked += 1
+    assert checked >= 450 * 8
+
+
 HISTORY_REWRITES = {
     "the last utterance reverted": [UserUtteranceReverted(), ActionExecuted("action_listen")],
     "the last action reverted": [ActionReverted()],
@@ -143,12 +164,16 @@ def test_appended_events_extend_what_was_built_and_only_rewrites_build_it_again(
 
 def test_the_states_handed_out_are_copies_the_featurizers_may_edit(domain):
     tracker = DialogueStateTracker.from_events("test", [
-        ActionExecuted("action_listen"), UserUttered("coffee?", {"name": "ask_about", "confidence": 1.0})],
-        slots=domain.slots)
-    first = tracker.past_states(domain)
-    first[-1]["user"].pop("intent")
-    first[-1].clear()
-    assert tracker.past_states(domain) == RASAS_PAST_STATES(domain, tracker)
+        ActionExecuted("action_listen"), UserUttered("coffee?", {"name": "ask_about", "confidence": 1.0}),
+        ActionExecuted("action_answer_question"), ActionExecuted("action_listen"),
+        UserUttered("hi", {"name": "greet", "confidence": 1.0})], slots=domain.slots)
+    for last in (None, 2):  # all of them, and the last ones as a max-history featurizer gets them
+        handed_out = rasa_states.past_states(tracker, domain, last=last)
+        assert any("user" in state for state in handed_out[:-1])  # earlier turns, which are kept, are edited too
+        for state in handed_out:
+            state.get("user", {}).pop("intent", None)
+            state.clear()
+        assert tracker.past_states(domain) == RASAS_PAST_STATES(domain, tracker)
 
 
 def test_a_copy_changes_without_changing_the_original(domain):
