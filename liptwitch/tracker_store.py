@@ -17,11 +17,12 @@ the highest event id and the latest event time, read in one query, must all be u
   deleted conversation is never handed back. Both are compared because SQLite, unlike PostgreSQL,
   gives the ids of rows deleted at the end of the table out again.
 
-Saving a tracker handed back from the cache writes its new events without asking the database how many
-it holds (Rasa's save counts them first), and the snapshot for the next check is worked out from the rows
-just written instead of read back: together the two queries were a sixth of the Rasa server's time. The
-check at the next turn compares that snapshot with the database, so a snapshot that could be wrong (another
-server wrote in between) only means the conversation is read again.
+Saving a tracker handed back from the cache (or saved before) writes its new events without asking the
+database how many it holds (Rasa's save counts them first), and the snapshot for the next check is worked
+out from the rows just written instead of read back: together the two queries were a sixth of the Rasa
+server's time. The check at the next turn compares that snapshot with the database, so a snapshot that
+could be wrong (another server wrote in between, a clock went back) only means the conversation is read
+again.
 
 The database stays the one source of truth. The cache holds at most `cache_size` conversations, the
 least recently used leaving first.
@@ -114,24 +115,25 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         cached = self._cache.pop(tracker.sender_id, None)
         # What the database held when this very tracker was last checked against it or saved.
         known = cached[1] if cached is not None and cached[0] is tracker else None
-        new_events = list(itertools.islice(tracker.events, known.event_count, None)) if known else []
-        if known is None or any(isinstance(event, SessionStarted) for event in new_events):
-            # Rasa's save, then the snapshot read back: a new session changes which events count.
+        if known is None:
+            # Rasa's save, then the snapshot read back.
             await super().save(tracker)
-            stored = self._stored_session(tracker.sender_id)
+            stored: StoredSession | None = self._stored_session(tracker.sender_id)
         else:
             await self.stream_events(tracker)
-            stored = self._append(tracker.sender_id, new_events, known)
+            stored = self._append(tracker.sender_id, list(itertools.islice(tracker.events, known.event_count, None)),
+                                  known)
         # Kept only if it is what the database now returns: a tracker that began a session holds an
         # event from before it (action_session_start) that retrieving leaves out.
-        if len(tracker.events) == stored.event_count:
+        if stored is not None and len(tracker.events) == stored.event_count:
             self._cache[tracker.sender_id] = (tracker, stored)
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
 
-    def _append(self, sender_id: str, new_events: list[Event], known: StoredSession) -> StoredSession:
+    def _append(self, sender_id: str, new_events: list[Event], known: StoredSession) -> StoredSession | None:
         """Write the events the database lacks, as Rasa's save writes them; return what the current session now
-        holds."""
+        holds. None if a new session started: the tracker then holds events from before it, which retrieving
+        leaves out, so it is not kept anyway."""
         with self.session_scope() as session:
             rows = [self._event_row(sender_id, event) for event in new_events]
             session.add_all(rows)
@@ -139,6 +141,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             ids = [known.highest_id, *(row.id for row in rows)]
             times = [known.latest_timestamp, *(row.timestamp for row in rows)]
             session.commit()
+        if any(isinstance(event, SessionStarted) for event in new_events):
+            return None
         return StoredSession(known.event_count + len(rows), max((i for i in ids if i is not None), default=None),
                              max((t for t in times if t is not None), default=None))
 

@@ -175,7 +175,8 @@ def rows(database: str, sender: str) -> list[tuple]:
 
 def test_a_cached_conversation_is_written_as_rasas_store_writes_it_with_no_query_before_or_after(tmp_path):
     """The save of a tracker handed back from the cache inserts its new events and reads nothing; the rows are
-    Rasa's own, and the next turn still finds the tracker unchanged (its snapshot is the database's)."""
+    Rasa's own, and the next turn still finds the tracker unchanged (its snapshot is the database's), or, after a
+    new session, reads the new session only."""
     from rasa.core.tracker_store import SQLTrackerStore
     from sqlalchemy import event
 
@@ -194,8 +195,18 @@ def test_a_cached_conversation_is_written_as_rasas_store_writes_it_with_no_query
         assert statements == ["INSERT"] * 3  # one per new event: no count before, no read back after
         assert ours._cache["me"][1] == ours._stored_session("me")
         assert asyncio.run(ours.retrieve("me")) is tracker
+    # A new session: written without a count either, and read again next turn, as Rasa reads it.
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    turn(tracker, "hello again")
+    statements.clear()
+    asyncio.run(ours.save(tracker))
+    assert statements == ["INSERT"] * 6
     asyncio.run(rasas.save(DialogueStateTracker.from_events("me", list(tracker.events))))
-    assert rows(ours_db, "me")[-9:] == rows(rasas_db, "me")[-9:]  # the three turns written here
+    assert rows(ours_db, "me")[-15:] == rows(rasas_db, "me")[-15:]  # the four turns written here
+    again = asyncio.run(ours.retrieve("me"))
+    assert again is not tracker and said(again) == ["hello again"]
 
 
 def test_the_current_session_is_summed_up_over_the_events_rasas_query_selects(database):
