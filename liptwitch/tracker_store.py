@@ -37,7 +37,8 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -81,20 +82,23 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[str, tuple[DialogueStateTracker, StoredSession]] = OrderedDict()
 
-        self._stored_session_statement = self._current_session_summary()
+        self._stored_session_statement, self._current_session_statement = self._current_session_statements()
 
-    def _current_session_summary(self) -> sa.sql.Select:
-        """The count, highest id and latest time of the events of a conversation's current session, which Rasa's
+    def _current_session_statements(self) -> tuple[sa.sql.Select, sa.sql.Select]:
+        """Two queries over the events of a conversation's current session, which Rasa's
         `_event_query(fetch_events_from_all_sessions=False)` selects: those at or after its latest SessionStarted,
-        or all when it has none. Built once (building Rasa's ORM query took as long as running it)."""
+        or all when it has none. The first sums them up (count, highest id, latest time), the second reads them in
+        order. Built once: building Rasa's ORM query took as long as running it."""
         events = self.SQLEvent.__table__
         sender = sa.bindparam("sender_id")
         session_start = (sa.select(sa.func.max(events.c.timestamp))
                          .where(events.c.sender_id == sender, events.c.type_name == SessionStarted.type_name)
                          .scalar_subquery())
-        return (sa.select(sa.func.count(events.c.id), sa.func.max(events.c.id), sa.func.max(events.c.timestamp))
-                .where(events.c.sender_id == sender,
-                       sa.or_(events.c.timestamp >= session_start, session_start.is_(None))))
+        in_current_session = sa.and_(events.c.sender_id == sender,
+                                     sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
+        summary = sa.select(sa.func.count(events.c.id), sa.func.max(events.c.id), sa.func.max(events.c.timestamp))
+        rows = sa.select(events.c.id, events.c.timestamp, events.c.data).order_by(events.c.id)
+        return summary.where(in_current_session), rows.where(in_current_session)
 
     def _stored_session(self, sender_id: str) -> StoredSession:
         with self.engine.connect() as connection:
@@ -109,7 +113,41 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             if unchanged_in_memory and self._stored_session(sender_id) == stored_when_saved:
                 self._cache[sender_id] = cached
                 return tracker
-        return await super().retrieve(sender_id)
+        tracker, stored = self._read_current_session(sender_id)
+        if tracker is not None and len(tracker.events) == stored.event_count:
+            self._keep(tracker, stored)
+        return tracker
+
+    def _read_current_session(self, sender_id: str) -> tuple[DialogueStateTracker | None, StoredSession]:
+        """The tracker Rasa's `retrieve` builds (None when the conversation has no events), and the summary of the
+        rows it was built from, read in the same query."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(self._current_session_statement, {"sender_id": sender_id}).all()
+        stored = StoredSession(len(rows), max((row.id for row in rows), default=None),
+                               max((row.timestamp for row in rows if row.timestamp is not None), default=None))
+        if not self.domain or not rows:
+            return None, stored
+        events = [json.loads(row.data) for row in rows]
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots), stored
+
+    async def get_or_create_tracker(self, sender_id: str, max_event_history: int | None = None,
+                                    append_action_listen: bool = True) -> DialogueStateTracker:
+        """Rasa's: the stored tracker, or a new one (listening) saved at once. A new one is saved as one the
+        store already holds: the read just found no events, so there is no need to count them again."""
+        self.max_event_history = max_event_history
+        tracker = await self.retrieve(sender_id)
+        if tracker is None:
+            tracker = self.init_tracker(sender_id)
+            if append_action_listen:
+                tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            self._keep(tracker, StoredSession(0, None, None))
+            await self.save(tracker)
+        return tracker
+
+    def _keep(self, tracker: DialogueStateTracker, stored: StoredSession) -> None:
+        self._cache[tracker.sender_id] = (tracker, stored)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         cached = self._cache.pop(tracker.sender_id, None)
@@ -126,9 +164,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         # Kept only if it is what the database now returns: a tracker that began a session holds an
         # event from before it (action_session_start) that retrieving leaves out.
         if stored is not None and len(tracker.events) == stored.event_count:
-            self._cache[tracker.sender_id] = (tracker, stored)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            self._keep(tracker, stored)
 
     def _append(self, sender_id: str, new_events: list[Event], known: StoredSession) -> StoredSession | None:
         """Write the events the database lacks, as Rasa's save writes them; return what the current session now

@@ -182,10 +182,7 @@ def test_a_cached_conversation_is_written_as_rasas_store_writes_it_with_no_query
 
     ours_db, rasas_db = str(tmp_path / "ours.db"), str(tmp_path / "rasa.db")
     ours, rasas = store(ours_db), SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=rasas_db)
-    tracker = start(ours, "me")  # read from the database: its first save is Rasa's, and it is cached
-    turn(tracker, "hello?")
-    asyncio.run(ours.save(tracker))
-    tracker = asyncio.run(ours.retrieve("me"))
+    tracker = start(ours, "me")  # read back from the database, which keeps what it read
     statements: list[str] = []
     event.listen(ours.engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0].upper()))
     for question in ("what causes it?", "is it serious?", "how do I stop it?"):
@@ -230,3 +227,51 @@ def test_the_current_session_is_summed_up_over_the_events_rasas_query_selects(da
                                         sa.func.max(server.SQLEvent.timestamp)).order_by(None).one()
         assert server._stored_session(sender) == tuple(rasas)
         assert server._stored_session(sender).event_count == expected_count
+
+
+def test_a_new_conversation_is_read_once_and_written_without_counting(database):
+    from sqlalchemy import event
+
+    server = store(database)
+    statements: list[str] = []
+    event.listen(server.engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0].upper()))
+    tracker = asyncio.run(server.get_or_create_tracker("new person"))
+    assert statements == ["SELECT", "INSERT"]  # found nothing; the first action_listen written
+    assert [type(e).__name__ for e in tracker.events] == ["ActionExecuted"] and tracker.latest_action_name == \
+        "action_listen"
+    statements.clear()
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    turn(tracker, "hi")
+    asyncio.run(server.save(tracker))
+    assert statements == ["INSERT"] * 6
+    statements.clear()
+    again = asyncio.run(server.get_or_create_tracker("new person"))  # the new session, read in one query
+    assert statements == ["SELECT"] and said(again) == ["hi"]
+    turn(again, "what causes it?")
+    statements.clear()
+    asyncio.run(server.save(again))
+    assert statements == ["INSERT"] * 3
+    assert asyncio.run(server.retrieve("new person")) is again
+
+
+def test_a_conversation_is_read_back_as_rasas_store_reads_it(database):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.trackers import EventVerbosity
+
+    server, rasas = store(database), SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=database)
+    at = 1_700_000_000.0
+    conversations = {
+        "no session start": [UserUttered("hi", timestamp=at), ActionExecuted("action_listen", timestamp=at + 1)],
+        "two sessions": [SessionStarted(timestamp=at), UserUttered("hi", timestamp=at + 1),
+                         SessionStarted(timestamp=at + 5), UserUttered("again", timestamp=at + 6)],
+    }
+    for sender, events in conversations.items():
+        asyncio.run(rasas.save(DialogueStateTracker.from_events(sender, events)))
+    for sender in [*conversations, "nobody"]:
+        ours, theirs = asyncio.run(server.retrieve(sender)), asyncio.run(rasas.retrieve(sender))
+        if theirs is None:
+            assert ours is None
+        else:
+            assert ours.current_state(EventVerbosity.ALL) == theirs.current_state(EventVerbosity.ALL)
