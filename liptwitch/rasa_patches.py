@@ -32,7 +32,8 @@ Rasa has no setting for any of them. The first two matter for safety, the others
    stacking (about 0.2 ms a join, five joins a message). Two COO matrices are now joined directly, into the
    same matrix scipy builds.
 11. The rule policy matches its rules against every state of the conversation, from the latest back, although
-   past the longest rule every rule matches. It now stops there.
+   past the longest rule every rule matches. It now stops there; and in a conversation, it gets copies of only as
+   many of the latest states as its longest rule has, and one more (see `rule_policy_states_cut`).
 """
 
 from __future__ import annotations
@@ -510,6 +511,45 @@ def stop_matching_rules_past_the_longest_rule() -> None:
     RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[method-assign]
 
 
+def give_the_rule_policy_only_the_states_its_rules_can_match() -> None:
+    from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.generator import TrackerWithCachedStates
+
+    from liptwitch import rasa_states
+
+    original = RulePolicy._prediction_states
+    if getattr(original, "_cut", False):
+        return
+
+    def _prediction_states(self: RulePolicy, tracker: Any, domain: Any, use_text_for_last_user_input: bool = False,
+                           rule_only_data: dict[str, Any] | None = None) -> list:
+        cut = rule_policy_states_cut(self)
+        if (type(self) is not RulePolicy or type(self.featurizer) is not MaxHistoryTrackerFeaturizer
+                or self.featurizer.max_history is not None or isinstance(tracker, TrackerWithCachedStates)
+                or not getattr(type(tracker).past_states, "_incremental", False) or structlog_debug_enabled()):
+            return original(self, tracker, domain, use_text_for_last_user_input, rule_only_data)  # training, debug
+        # Rasa's steps (RulePolicy uses rule data: nothing ignored), on the latest states only.
+        states = rasa_states.past_states(tracker, domain, False, False, rule_only_data, last=cut)
+        self.featurizer._choose_last_user_input([states], use_text_for_last_user_input)
+        return states
+
+    _prediction_states._cut = True  # type: ignore[attr-defined]
+    _prediction_states.rasas = original  # type: ignore[attr-defined]
+    RulePolicy._prediction_states = _prediction_states  # type: ignore[method-assign]
+
+
+def rule_policy_states_cut(policy: Any) -> int:
+    """How many of the latest states the rule policy needs to predict exactly as with all of them: its longest rule's
+    states, which are all that rule matching looks at, and one more. With the extra state, a conversation longer than
+    that gives a key (the fallback "rule" when none matches, looked up among the rules not in stories) longer than
+    every rule's, as the whole conversation's key is."""
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH
+
+    return max(longest_rule(policy, policy.lookup.get(RULES, {})),
+               longest_rule(policy, policy.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH, {}))) + 1
+
+
 def longest_rule(policy: Any, lookup: dict[str, str]) -> int:
     """The number of states of the policy's longest rule in `lookup` (worked out once per lookup)."""
     remembered = policy.__dict__.setdefault("_liptwitch_longest_rules", {})
@@ -533,3 +573,4 @@ def apply() -> None:
     call_the_traced_prediction_graph_directly()
     join_sparse_features_directly()
     stop_matching_rules_past_the_longest_rule()
+    give_the_rule_policy_only_the_states_its_rules_can_match()

@@ -1,0 +1,78 @@
+"""The trained rule policy, given only the latest states its rules can match (liptwitch.rasa_patches), predicts
+exactly what it predicts with the whole conversation's states, Rasa's way: the same action, confidences, events and
+hidden rule turns, after every event of long conversations made of the project's stories, rules and test stories
+one after the other."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rasa.core.agent import Agent
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.generator import TrainingDataGenerator
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.importers.importer import TrainingDataImporter
+
+import liptwitch.rasa_components  # noqa: F401  (applies the patches, as loading the model does)
+from liptwitch import rasa_patches
+from tests.helpers import REPO
+
+pytestmark = pytest.mark.rasa
+
+MODEL = REPO / "models" / "lip-twitch-guide.tar.gz"
+
+
+def long_conversations(domain, joined: int) -> list[list]:
+    """Every generated conversation once, in a shuffled order, `joined` of them one after the other in each."""
+    importer = TrainingDataImporter.load_from_dict(
+        domain_path=str(REPO / "domain.yml"),
+        training_data_paths=[str(REPO / "data" / "stories"), str(REPO / "data" / "rules"),
+                             str(REPO / "tests" / "stories")])
+    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0,
+                                     use_story_concatenation=False).generate()
+    random.Random(3).shuffle(trackers)
+    return [[event for tracker in trackers[start:start + joined] for event in tracker.events]
+            for start in range(0, len(trackers), joined)]
+
+
+def test_the_rule_policy_predicts_from_the_latest_states_as_from_all_of_them(monkeypatch):
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` (or `make test`, which trains first)")
+    agent = Agent.load(str(MODEL))
+    policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+                  if type(node._component) is RulePolicy)
+    domain = agent.domain
+    cut = rasa_patches.rule_policy_states_cut(policy)
+    compared = longer_than_the_cut = 0
+    for events in long_conversations(domain, joined=8):
+        tracker = DialogueStateTracker("long", domain.slots)
+        for event in events:
+            tracker.update(event)
+            if not isinstance(event, (ActionExecuted, UserUttered)):
+                continue
+            ours = policy.predict_action_probabilities(tracker, domain)
+            with monkeypatch.context() as rasas:
+                rasas.setattr(RulePolicy, "_prediction_states", RulePolicy._prediction_states.rasas)
+                rasas.setattr(RulePolicy, "_get_possible_keys", RulePolicy._get_possible_keys.rasas)
+                theirs = policy.predict_action_probabilities(tracker, domain)
+                all_states = len(policy._prediction_states(tracker, domain))
+            assert ours == theirs, (len(tracker.events), event)
+            compared += 1
+            longer_than_the_cut += all_states > cut
+    assert 3 <= cut < 20
+    # Each rule of the model at the end of a longer history, whole and with its first state changed: the latest
+    # `cut` states find the rules all the states find.
+    from rasa.core.policies.rule_policy import RULES
+
+    rules = policy.lookup[RULES]
+    history_start = policy._rule_key_to_state(next(iter(rules)))
+    for key in rules:
+        rule_states = [dict(state) for state in policy._rule_key_to_state(key)]
+        near_miss = [{"prev_action": {"action_name": "utter_greet"}}, *rule_states[1:]]
+        for ending in (rule_states, near_miss):
+            states = [*history_start, *history_start, *ending]
+            assert (RulePolicy._get_possible_keys.rasas(policy, rules, states[-cut:])
+                    == RulePolicy._get_possible_keys.rasas(policy, rules, states))
+    assert compared > 350 and longer_than_the_cut > 0.8 * compared  # most predictions were made on cut states
