@@ -9,7 +9,7 @@ import random
 
 import pytest
 from rasa.core.agent import Agent
-from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.policies.rule_policy import RULES, RulePolicy
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -50,7 +50,7 @@ def test_the_rule_policy_predicts_from_the_latest_states_as_from_all_of_them(mon
         tracker = DialogueStateTracker("long", domain.slots)
         for event in events:
             tracker.update(event)
-            if not isinstance(event, (ActionExecuted, UserUttered)):
+            if not isinstance(event, ActionExecuted | UserUttered):
                 continue
             ours = policy.predict_action_probabilities(tracker, domain)
             with monkeypatch.context() as rasas:
@@ -64,8 +64,6 @@ def test_the_rule_policy_predicts_from_the_latest_states_as_from_all_of_them(mon
     assert 3 <= cut < 20
     # Each rule of the model at the end of a longer history, whole and with its first state changed: the latest
     # `cut` states find the rules all the states find.
-    from rasa.core.policies.rule_policy import RULES
-
     rules = policy.lookup[RULES]
     history_start = policy._rule_key_to_state(next(iter(rules)))
     for key in rules:
