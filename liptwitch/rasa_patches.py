@@ -105,8 +105,6 @@ def copy_only_the_states_a_max_history_keeps() -> None:
     out of the kept ones, instead of the whole conversation's, then cut."""
     from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
 
-    from liptwitch import rasa_states
-
     original = MaxHistoryTrackerFeaturizer.prediction_states
     if getattr(original, "_tail_only", False):
         return
@@ -116,18 +114,31 @@ def copy_only_the_states_a_max_history_keeps() -> None:
                           rule_only_data: dict[str, Any] | None = None,
                           ignore_action_unlikely_intent: bool = False) -> list[list]:
         if (type(self) is not MaxHistoryTrackerFeaturizer or not self.max_history or ignore_action_unlikely_intent
-                or not all(getattr(type(t).past_states, "_incremental", False) for t in trackers)):
+                or not all(keeps_states(tracker) for tracker in trackers)):
             return original(self, trackers, domain, use_text_for_last_user_input, ignore_rule_only_turns,
                             rule_only_data, ignore_action_unlikely_intent)
-        # Rasa's steps on the kept states: create (here cut at once), cut to max_history, choose the last input.
-        trackers_as_states = [rasa_states.past_states(tracker, domain, False, ignore_rule_only_turns, rule_only_data,
-                                                      last=self.max_history) for tracker in trackers]
-        self._choose_last_user_input(trackers_as_states, use_text_for_last_user_input)
-        return trackers_as_states
+        return [latest_prediction_states(self, tracker, domain, use_text_for_last_user_input, ignore_rule_only_turns,
+                                         rule_only_data, self.max_history) for tracker in trackers]
 
     prediction_states._tail_only = True  # type: ignore[attr-defined]
     prediction_states.rasas = original  # type: ignore[attr-defined]
     MaxHistoryTrackerFeaturizer.prediction_states = prediction_states  # type: ignore[method-assign]
+
+
+def keeps_states(tracker: Any) -> bool:
+    """Whether the tracker's past states are the kept ones (not a training tracker's own, for example)."""
+    return getattr(type(tracker).past_states, "_incremental", False)
+
+
+def latest_prediction_states(featurizer: Any, tracker: Any, domain: Any, use_text_for_last_user_input: bool,
+                             ignore_rule_only_turns: bool, rule_only_data: dict[str, Any] | None, last: int) -> list:
+    """Rasa's `MaxHistoryTrackerFeaturizer.prediction_states` for one tracker, on its `last` kept states only:
+    create the states (here cut at once), cut them, choose text or intent for the last user input."""
+    from liptwitch import rasa_states
+
+    states = rasa_states.past_states(tracker, domain, False, ignore_rule_only_turns, rule_only_data, last=last)
+    featurizer._choose_last_user_input([states], use_text_for_last_user_input)
+    return states
 
 
 def validate_action_responses_with_one_validator() -> None:
@@ -514,9 +525,6 @@ def stop_matching_rules_past_the_longest_rule() -> None:
 def give_the_rule_policy_only_the_states_its_rules_can_match() -> None:
     from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
     from rasa.core.policies.rule_policy import RulePolicy
-    from rasa.shared.core.generator import TrackerWithCachedStates
-
-    from liptwitch import rasa_states
 
     original = RulePolicy._prediction_states
     if getattr(original, "_cut", False):
@@ -524,15 +532,14 @@ def give_the_rule_policy_only_the_states_its_rules_can_match() -> None:
 
     def _prediction_states(self: RulePolicy, tracker: Any, domain: Any, use_text_for_last_user_input: bool = False,
                            rule_only_data: dict[str, Any] | None = None) -> list:
-        cut = rule_policy_states_cut(self)
+        # Training trackers keep their own states (and their prediction sources matter): Rasa's way, as with debug
+        # logs, which show the states.
         if (type(self) is not RulePolicy or type(self.featurizer) is not MaxHistoryTrackerFeaturizer
-                or self.featurizer.max_history is not None or isinstance(tracker, TrackerWithCachedStates)
-                or not getattr(type(tracker).past_states, "_incremental", False) or structlog_debug_enabled()):
-            return original(self, tracker, domain, use_text_for_last_user_input, rule_only_data)  # training, debug
-        # Rasa's steps (RulePolicy uses rule data: nothing ignored), on the latest states only.
-        states = rasa_states.past_states(tracker, domain, False, False, rule_only_data, last=cut)
-        self.featurizer._choose_last_user_input([states], use_text_for_last_user_input)
-        return states
+                or self.featurizer.max_history is not None or not keeps_states(tracker) or structlog_debug_enabled()):
+            return original(self, tracker, domain, use_text_for_last_user_input, rule_only_data)
+        # The rule policy uses rule data: no turn is ignored.
+        return latest_prediction_states(self.featurizer, tracker, domain, use_text_for_last_user_input, False,
+                                        rule_only_data, rule_policy_states_cut(self))
 
     _prediction_states._cut = True  # type: ignore[attr-defined]
     _prediction_states.rasas = original  # type: ignore[attr-defined]

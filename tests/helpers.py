@@ -11,3 +11,18 @@ FIGURES: list[str] = []  # lines printed in the "measured" section at the end of
 def report(line: str) -> None:
     """Print `line` in the summary at the end of the pytest run (and keep it in the log)."""
     FIGURES.append(line)
+
+
+def generated_conversations(domain) -> list[list]:
+    """The events of every tracker Rasa generates from the stories, rules and test stories (no augmentation), in
+    Rasa's order."""
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    importer = TrainingDataImporter.load_from_dict(
+        domain_path=str(REPO / "domain.yml"),
+        training_data_paths=[str(REPO / "data" / "stories"), str(REPO / "data" / "rules"),
+                             str(REPO / "tests" / "stories")])
+    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0,
+                                     use_story_concatenation=False).generate()
+    return [list(tracker.events) for tracker in trackers]

@@ -11,13 +11,11 @@ import pytest
 from rasa.core.agent import Agent
 from rasa.core.policies.rule_policy import RULES, RulePolicy
 from rasa.shared.core.events import ActionExecuted, UserUttered
-from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.importers.importer import TrainingDataImporter
 
 import liptwitch.rasa_components  # noqa: F401  (applies the patches, as loading the model does)
 from liptwitch import rasa_patches
-from tests.helpers import REPO
+from tests.helpers import REPO, generated_conversations
 
 pytestmark = pytest.mark.rasa
 
@@ -26,15 +24,10 @@ MODEL = REPO / "models" / "lip-twitch-guide.tar.gz"
 
 def long_conversations(domain, joined: int) -> list[list]:
     """Every generated conversation once, in a shuffled order, `joined` of them one after the other in each."""
-    importer = TrainingDataImporter.load_from_dict(
-        domain_path=str(REPO / "domain.yml"),
-        training_data_paths=[str(REPO / "data" / "stories"), str(REPO / "data" / "rules"),
-                             str(REPO / "tests" / "stories")])
-    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0,
-                                     use_story_concatenation=False).generate()
-    random.Random(3).shuffle(trackers)
-    return [[event for tracker in trackers[start:start + joined] for event in tracker.events]
-            for start in range(0, len(trackers), joined)]
+    conversations = generated_conversations(domain)
+    random.Random(3).shuffle(conversations)
+    return [[event for events in conversations[start:start + joined] for event in events]
+            for start in range(0, len(conversations), joined)]
 
 
 def test_the_rule_policy_predicts_from_the_latest_states_as_from_all_of_them(monkeypatch):

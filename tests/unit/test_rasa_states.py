@@ -19,13 +19,11 @@ from rasa.shared.core.events import (
     UserUtteranceReverted,
     UserUttered,
 )
-from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.importers.importer import TrainingDataImporter
 
 import liptwitch.rasa_components  # noqa: F401  (applies the patches, as loading the model does)
 from liptwitch import rasa_states
-from tests.helpers import REPO
+from tests.helpers import REPO, generated_conversations
 
 RASAS_PAST_STATES = Domain.states_for_tracker_history
 RASAS_APPLIED_EVENTS = DialogueStateTracker.applied_events.rasas
@@ -46,14 +44,7 @@ def domain() -> Domain:
 
 @pytest.fixture(scope="module")
 def conversations(domain) -> list[list]:
-    """The events of every tracker Rasa generates from the stories, rules and test stories (no augmentation)."""
-    importer = TrainingDataImporter.load_from_dict(
-        domain_path=str(REPO / "domain.yml"),
-        training_data_paths=[str(REPO / "data" / "stories"), str(REPO / "data" / "rules"),
-                             str(REPO / "tests" / "stories")])
-    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0,
-                                     use_story_concatenation=False).generate()
-    return [list(tracker.events) for tracker in trackers]
+    return generated_conversations(domain)
 
 
 def state_of(tracker: DialogueStateTracker) -> dict:
