@@ -52,6 +52,7 @@ from liptwitch.messaging import (
     pick_option,
     render,
 )
+from liptwitch.rasa_patches import close_kept_connections
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +167,15 @@ def freeze_what_loading_created(blueprint: Blueprint) -> None:
         gc.freeze()
 
 
+def close_kept_connections_when_stopping(blueprint: Blueprint) -> None:
+    """The connections to the action server are kept open between turns (liptwitch.rasa_patches); closed when the
+    server stops, so that none is left for the interpreter to complain about."""
+
+    @blueprint.listener("after_server_stop")
+    async def close(_app: Any, _loop: Any) -> None:
+        await close_kept_connections()
+
+
 class Rest(RestInput):
     """Rasa's REST channel (the same request and answer), with two changes:
 
@@ -180,6 +190,7 @@ class Rest(RestInput):
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
         answer = answering_politely(on_new_message, self.name())
         freeze_what_loading_created(webhook)
+        close_kept_connections_when_stopping(webhook)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -7,6 +7,7 @@ and tolerates small edit distances, scaled to the length of the word so that sho
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -42,13 +43,25 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+MOST_TYPOS = 2
+
+
 def allowed_typos(word: str) -> int:
     """How many edits a word of this length may carry and still be recognised."""
     if len(word) <= 3:
         return 0
     if len(word) <= 7:
         return 1
-    return 2
+    return MOST_TYPOS
+
+
+def deletions(word: str, most: int) -> set[str]:
+    """`word` and every string made from it by deleting at most `most` letters."""
+    found, latest = {word}, {word}
+    for _ in range(most):
+        latest = {variant[:index] + variant[index + 1:] for variant in latest for index in range(len(variant))}
+        found |= latest
+    return found
 
 
 def _singular(word: str) -> str:
@@ -78,7 +91,13 @@ class Match:
 
 
 class PhraseMatcher:
-    """Finds known phrases in text, word by word, tolerating typos; maps each phrase to a value."""
+    """Finds known phrases in text, word by word, tolerating typos; maps each phrase to a value.
+
+    A window of words matches the known phrase of its length whose words are each within tolerance of the window's
+    (`word_distance`) with the fewest typos in all, the first such phrase on a tie. The phrases are indexed by length
+    and first word, and each word of a text is compared with the known words once, so that a window looks only at
+    the phrases whose first word is near its own (looking at them all took a few milliseconds a message).
+    """
 
     def __init__(self, phrases: dict[str, str]) -> None:
         self._phrases: dict[tuple[str, ...], str] = {}
@@ -87,6 +106,21 @@ class PhraseMatcher:
             if words:
                 self._phrases.setdefault(words, value)
         self._by_length = sorted({len(words) for words in self._phrases}, reverse=True)
+        # (length, first word) -> the phrases, each with its position among all (which decides a tie)
+        self._starting_with: dict[tuple[int, str], list[tuple[int, tuple[str, ...]]]] = {}
+        for position, words in enumerate(self._phrases):
+            self._starting_with.setdefault((len(words), words[0]), []).append((position, words))
+        # Each known word under its singular, and under every string left by deleting as many letters as it allows
+        # typos: a word within a known word's typos shares such a string with it (a typo is a deletion on one side
+        # or both).
+        self._known_by_singular: dict[str, list[str]] = {}
+        self._known_by_deletions: dict[str, list[str]] = {}
+        for word in dict.fromkeys(word for words in self._phrases for word in words):
+            self._known_by_singular.setdefault(_singular(word), []).append(word)
+            for variant in deletions(word, allowed_typos(word)):
+                self._known_by_deletions.setdefault(variant, []).append(word)
+        # Per matcher: the words people write are many, a few thousand recent ones are enough.
+        self._near = lru_cache(maxsize=4096)(self._near_words)
 
     def resolve(self, text: str) -> str | None:
         """The value of the phrase `text` names, exactly or with typos; else the longest phrase inside it."""
@@ -116,22 +150,42 @@ class PhraseMatcher:
                         taken[position] = True
         return sorted(matches, key=lambda m: m.start)
 
+    def _near_words(self, word: str) -> dict[str, int]:
+        """The known words within tolerance of `word`, with their distances: among those of the same singular and
+        those sharing a deletion string with it (comparing it with every known word took milliseconds)."""
+        candidates = itertools.chain(self._known_by_singular.get(_singular(word), ()),
+                                     *(self._known_by_deletions.get(variant, ()) for variant in
+                                       deletions(word, MOST_TYPOS)))
+        near: dict[str, int] = {}
+        for known in candidates:
+            if known not in near:
+                distance = word_distance(word, known)
+                if distance is not None:
+                    near[known] = distance
+        return near
+
     def _match_window(self, window: tuple[str, ...], start: int) -> Match | None:
         value = self._phrases.get(window)
         if value is not None:
             return Match(start, start + len(window), " ".join(window), value, exact=True)
-        best: tuple[int, tuple[str, ...]] | None = None
-        for known in self._phrases:
-            if len(known) != len(window):
-                continue
-            distances = [word_distance(word, known_word) for word, known_word in zip(window, known, strict=False)]
-            if None not in distances:
-                total = sum(distances)  # type: ignore[arg-type]
-                if best is None or total < best[0]:
-                    best = (total, known)
+        best: tuple[int, int, tuple[str, ...]] | None = None  # typos, position, phrase
+        nears: list[dict[str, int]] = []
+        for first_word, first_distance in self._near(window[0]).items():
+            for position, known in self._starting_with.get((len(window), first_word), ()):
+                if not nears:
+                    nears = [self._near(word) for word in window]
+                total = first_distance
+                for near, known_word in zip(nears[1:], known[1:], strict=True):
+                    distance = near.get(known_word)
+                    if distance is None:
+                        break
+                    total += distance
+                else:
+                    if best is None or (total, position) < best[:2]:
+                        best = (total, position, known)
         if best is None:
             return None
-        known = best[1]
+        known = best[2]
         return Match(start, start + len(window), " ".join(known), self._phrases[known], exact=best[0] == 0)
 
 

@@ -83,6 +83,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._cache: OrderedDict[str, tuple[DialogueStateTracker, StoredSession]] = OrderedDict()
 
         self._stored_session_statement, self._current_session_statement = self._current_session_statements()
+        self._insert_event = self.SQLEvent.__table__.insert()
 
     def _current_session_statements(self) -> tuple[sa.sql.Select, sa.sql.Select]:
         """Two queries over the events of a conversation's current session, which Rasa's
@@ -167,24 +168,24 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self._keep(tracker, stored)
 
     def _append(self, sender_id: str, new_events: list[Event], known: StoredSession) -> StoredSession | None:
-        """Write the events the database lacks, as Rasa's save writes them; return what the current session now
+        """Write the events the database lacks, the rows Rasa's save writes; return what the current session now
         holds. None if a new session started: the tracker then holds events from before it, which retrieving
-        leaves out, so it is not kept anyway."""
-        with self.session_scope() as session:
-            rows = [self._event_row(sender_id, event) for event in new_events]
-            session.add_all(rows)
-            session.flush()  # gives the rows their ids
-            ids = [known.highest_id, *(row.id for row in rows)]
-            times = [known.latest_timestamp, *(row.timestamp for row in rows)]
-            session.commit()
+        leaves out, so it is not kept anyway. The rows go in with one prebuilt insert each, in one transaction:
+        the ORM's unit of work, which Rasa's save goes through, took three times as long."""
+        rows = [self._event_row(sender_id, event) for event in new_events]
+        with self.engine.begin() as connection:
+            ids = [connection.execute(self._insert_event, row).inserted_primary_key[0] for row in rows]
         if any(isinstance(event, SessionStarted) for event in new_events):
             return None
+        ids = [known.highest_id, *ids]
+        times = [known.latest_timestamp, *(row["timestamp"] for row in rows)]
         return StoredSession(known.event_count + len(rows), max((i for i in ids if i is not None), default=None),
                              max((t for t in times if t is not None), default=None))
 
-    def _event_row(self, sender_id: str, event: Event) -> Any:
+    @staticmethod
+    def _event_row(sender_id: str, event: Event) -> dict[str, Any]:
         """The row Rasa's SQLTrackerStore.save writes for an event."""
         data = event.as_dict()
-        return self.SQLEvent(sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                             intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                             action_name=data.get("name"), data=json.dumps(data))
+        return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+                "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                "action_name": data.get("name"), "data": json.dumps(data)}

@@ -304,6 +304,7 @@ def test_rules_are_matched_against_the_latest_states_only_as_rasa_matches_them_a
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
+    from rasa.shared.core.constants import SHOULD_NOT_BE_SET
 
     from liptwitch.rasa_patches import longest_rule
 
@@ -317,6 +318,10 @@ def test_rules_are_matched_against_the_latest_states_only_as_rasa_matches_them_a
             made["user"] = {"intent": pieces.choice(["greet", "ask_cause", "ask_serious"])}
         if pieces.random() < 0.3:
             made["slots"] = {"topic": (1.0,)}
+        if pieces.random() < 0.2:  # a rule's "this slot must not be set"
+            made.setdefault("slots", {})["context_kind"] = pieces.choice([SHOULD_NOT_BE_SET, (1.0,)])
+        if pieces.random() < 0.2:
+            made["active_loop"] = {"name": pieces.choice(["twitch_check_form", SHOULD_NOT_BE_SET])}
         return made
 
     def history(length: int) -> list[dict]:
@@ -327,6 +332,54 @@ def test_rules_are_matched_against_the_latest_states_only_as_rasa_matches_them_a
     for length in [*range(0, 8), *range(8, 61, 4)] * 20:
         states = history(length)
         ours = policy._get_possible_keys(lookup, states)
-        assert ours == RulePolicy._get_possible_keys.rasas(policy, lookup, states)
+        # The same keys in the same order (of two matching rules of one length, the first is taken).
+        assert list(ours) == list(RulePolicy._get_possible_keys.rasas(policy, lookup, states))
         matched += bool(ours)
     assert longest_rule(policy, lookup) == 4 and matched > 20  # the cut mattered, and rules did match
+
+
+def test_requests_to_the_action_server_share_a_kept_connection_and_carry_rasas_headers_and_body():
+    """Two actions in a row over one connection, with Rasa's headers, basic authentication, token parameter and
+    time-out, and a body that decodes to what was sent (non-ASCII text and slashes included)."""
+    import asyncio
+    import base64
+
+    from aiohttp import web
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    from liptwitch.rasa_patches import _KEPT_CONNECTORS, close_kept_connections
+
+    body = {"next_action": "action_answer_question", "tracker": {"latest_message": {"text": "lèvre qui tremble 1/2"}},
+            "numbers": [1, 2.5, None, True]}
+    seen = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        seen.append({"connection": request.transport.get_extra_info("peername"),
+                     "authorization": request.headers.get("Authorization"), "team": request.headers.get("X-Team"),
+                     "token": request.query.get("token"), "body": await request.json()})
+        return web.json_response({"events": [], "responses": []})
+
+    async def two_actions() -> list:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-Team": "lips"},
+                                  basic_auth={"username": "rasa", "password": "secret"}, token="t0k")
+        try:
+            async with endpoint.session() as session:
+                assert session.timeout.total == DEFAULT_REQUEST_TIMEOUT
+            return [await endpoint.request(json=body, method="post") for _ in range(2)]
+        finally:
+            await close_kept_connections()
+            await runner.cleanup()
+
+    answers = asyncio.run(two_actions())
+    assert answers == [{"events": [], "responses": []}] * 2
+    assert seen[0]["connection"] == seen[1]["connection"]  # the same client port: one connection, kept
+    assert seen[0]["authorization"] == "Basic " + base64.b64encode(b"rasa:secret").decode()
+    assert all(s["team"] == "lips" and s["token"] == "t0k" and s["body"] == body for s in seen)
+    assert not _KEPT_CONNECTORS  # closed and forgotten with the loop's end

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from liptwitch.knowledge_base import load_knowledge_base
-from liptwitch.text import PhraseMatcher, edit_distance, normalise
+from liptwitch.text import PhraseMatcher, edit_distance, normalise, word_distance
 
 # --- normalise ---------------------------------------------------------------------------------
 
@@ -179,3 +179,55 @@ def test_matcher_on_custom_phrases() -> None:
         (1, 3, "definition"),
         (5, 6, "other"),
     ]
+
+
+def test_ties_between_typo_matches_go_to_the_first_phrase() -> None:
+    # "cott" is one typo from "coat" and from "cost" (four letters allow one)
+    assert PhraseMatcher({"warm coat": "first", "warm cost": "second"}).resolve("warm cott") == "first"
+    assert PhraseMatcher({"warm cost": "second", "warm coat": "first"}).resolve("warm cott") == "second"
+
+
+def plain_window_match(phrases: dict[tuple[str, ...], str], window: tuple[str, ...]) -> tuple[str, str, bool] | None:
+    """The matching rule said plainly: the phrase of the window's length whose words are each within tolerance, with
+    the fewest typos in all, the first one on a tie. (The matcher finds it through its indexes.)"""
+    if window in phrases:
+        return " ".join(window), phrases[window], True
+    best = None
+    for known, value in phrases.items():
+        if len(known) == len(window):
+            distances = [word_distance(word, known_word) for word, known_word in zip(window, known, strict=False)]
+            if None not in distances and (best is None or sum(distances) < best[0]):
+                best = (sum(distances), " ".join(known), value)
+    return None if best is None else (best[1], best[2], best[0] == 0)
+
+
+def test_the_indexed_matcher_matches_every_window_as_the_plain_rule_does(matcher: PhraseMatcher) -> None:
+    """Windows of real phrases and of the benchmark's turns, with random typos (a letter changed, dropped, added,
+    swapped; two in some long words): each is matched to the same phrase as comparing it with every phrase of its
+    length."""
+    import random
+
+    from bench.performance import TURNS
+
+    pieces = random.Random(3)
+    phrases: dict[tuple[str, ...], str] = {}
+    for phrase, value in load_knowledge_base().synonym_index().items():
+        if normalise(phrase):
+            phrases.setdefault(tuple(normalise(phrase).split()), value)  # the first of phrases that normalise alike
+
+    def typo(word: str) -> str:
+        index, letter = pieces.randrange(len(word)), pieces.choice("abcdefghijklmnopqrstuvwxyz")
+        return pieces.choice([word[:index] + letter + word[index + 1:], word[:index] + word[index + 1:],
+                              word[:index] + letter + word[index:], word[:index] + word[index + 1:index + 2]
+                              + word[index:index + 1] + word[index + 2:]])
+
+    windows = [*phrases, *(tuple(normalise(turn).split()[:3]) for turn in TURNS)]
+    inexact = 0
+    for _ in range(3000):
+        window = tuple(typo(word) if pieces.random() < 0.4 else word for word in pieces.choice(windows))
+        window = tuple(typo(word) if len(word) > 7 and pieces.random() < 0.3 else word for word in window)  # two
+        expected = plain_window_match(phrases, window)
+        match = matcher._match_window(window, 0)
+        assert (None if match is None else (match.phrase, match.value, match.exact)) == expected, window
+        inexact += expected is not None and not expected[2]
+    assert inexact > 300  # typos were matched, not only exact phrases
