@@ -70,6 +70,8 @@ async def converse(model: Path, workdir: Path, action_url: str) -> list[dict[str
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
 
+    from liptwitch.rasa_patches import close_kept_connections
+
     # As `rasa run` does, without debug logging (which would be timed too)
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
@@ -93,6 +95,7 @@ async def converse(model: Path, workdir: Path, action_url: str) -> list[dict[str
         PHASES.clear()
         await agent.handle_text(TURNS[index % len(TURNS)], sender_id="profile")
         turns.append(dict(PHASES))
+    await close_kept_connections()
     return turns
 
 

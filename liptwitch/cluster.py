@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import pwd
+import random
 import secrets
 import shutil
 import signal
@@ -47,10 +48,39 @@ class ClusterError(RuntimeError):
     """Something the person starting the cluster can act on; the message says what."""
 
 
+_PORTS_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free port below the range the kernel takes outgoing connections' ports from. In that range, a client
+    polling a server's port before the server listens can be given that very port as its own and connect to itself
+    (TCP's simultaneous open), which then holds the port and the server cannot bind it."""
+    lowest_outgoing = outgoing_ports()[0]
+    if lowest_outgoing <= 11_000:  # an unusual range: any free port the kernel picks
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+    for _ in range(200):
+        port = random.randrange(10_000, lowest_outgoing)
+        if port in _PORTS_HANDED_OUT:  # handed out, maybe not bound yet
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("0.0.0.0", port))  # as the servers bind: free on every interface
+            except OSError:
+                continue
+        _PORTS_HANDED_OUT.add(port)
+        return port
+    raise ClusterError(f"no free port between 10000 and {lowest_outgoing}")
+
+
+def outgoing_ports() -> tuple[int, int]:
+    """The range of ports the kernel gives outgoing connections (Linux's default if it cannot be read)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def port_in_use(port: int) -> bool:

@@ -528,8 +528,8 @@ def stop_matching_rules_past_the_longest_rule() -> None:
         longest = longest_rule(self, lookup)
         if longest < len(states):
             states = states[len(states) - longest:]
-        # Rasa's loop, with each rule's states read once; the keys are kept in the same order, which decides
-        # between two matching rules of one length.
+        # Rasa's loop, with each rule's states read once. (The set's order, by which Rasa picks between two
+        # matching keys of one length, follows the process's string hashing: Rasa keeps no order either.)
         possible_keys = set(lookup.keys())
         for turn_index, state in enumerate(reversed(states)):
             possible_keys = {key for key in possible_keys

@@ -74,7 +74,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             # 2.0 keeps them in a pool, as here. Connections stay in Rasa's event-loop thread; the check would
             # refuse the pool's handing one to another thread, which Rasa never does.
             engine_kwargs.update(poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
-        self.engine = sa.create_engine(rasas_engine.url, pool_pre_ping=True, hide_parameters=True, **engine_kwargs)
+        # A SQLite file has no server to restart: no ping (a query before every other).
+        self.engine = sa.create_engine(rasas_engine.url, pool_pre_ping=not sqlite_file, hide_parameters=True,
+                                       **engine_kwargs)
         rasas_engine.dispose()
         if sqlite_file:
             sa.event.listen(self.engine, "connect", write_ahead_log)

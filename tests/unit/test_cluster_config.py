@@ -62,3 +62,18 @@ def test_the_configured_cors_origins_replace_the_default(tmp_path, monkeypatch):
     cluster = Cluster(tmp_path, public_port=18081)
     assert cluster.cors_origins == ("https://clinic.example", "https://www.clinic.example")
     assert cluster.rasa_environment["LIPTWITCH_CORS_ORIGINS"] == "https://clinic.example,https://www.clinic.example"
+
+
+def test_servers_get_distinct_free_ports_below_the_kernels_range_for_outgoing_connections():
+    """A port in the outgoing range can be taken by a client polling it (connected to itself) before the server
+    binds it: the action server then failed to start in a test run."""
+    import socket
+
+    from liptwitch.cluster import free_port, outgoing_ports
+
+    ports = [free_port() for _ in range(50)]
+    assert len(set(ports)) == len(ports)
+    assert all(10_000 <= port < outgoing_ports()[0] for port in ports)
+    for port in ports[:5]:
+        with socket.socket() as server:
+            server.bind(("0.0.0.0", port))  # as the servers bind
