@@ -36,7 +36,8 @@ Rasa has no setting for any of them. The first two matter for safety, the others
    past the longest rule every rule matches. It now stops there; and in a conversation, it gets copies of only as
    many of the latest states as its longest rule has, and one more (see `rule_policy_states_cut`). It also read
    each rule's states from the rule's JSON key again for every state it checked the rule against (about 1.5 ms a
-   turn); it now reads them once.
+   turn); it now reads them once, and checks the latest state only against the rules that can match it
+   (`RuleIndex`).
 12. Rasa opens a new connection to the action server for every action and closes it after (about 1 ms a turn), and
    encodes the request with the standard library's JSON encoder (2 ms after 200 turns). Connections are now kept
    open between requests (`kept_connector`), and ujson (which Rasa installs) encodes.
@@ -50,9 +51,9 @@ from typing import Any, NamedTuple
 
 import aiohttp
 import ujson
-from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
 from rasa.shared.core.events import UserUttered
-from rasa.shared.nlu.constants import INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.constants import ACTION_NAME, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 
@@ -545,14 +546,20 @@ def stop_matching_rules_past_the_longest_rule() -> None:
     def _get_possible_keys(self: RulePolicy, lookup: dict[str, str], states: list) -> set[str]:
         if type(self) is not RulePolicy:  # a subclass may match its own way
             return original(self, lookup, states)
+        if not states:
+            return set(lookup.keys())
+        index = rule_index(self, lookup)
         # Rasa's _is_rule_applicable is True for every rule at a turn index past the rule's length.
-        longest = longest_rule(self, lookup)
-        if longest < len(states):
-            states = states[len(states) - longest:]
-        # Rasa's loop, with each rule's states read once. (The set's order, by which Rasa picks between two
-        # matching keys of one length, follows the process's string hashing: Rasa keeps no order either.)
-        possible_keys = set(lookup.keys())
-        for turn_index, state in enumerate(reversed(states)):
+        if index.longest < len(states):
+            states = states[len(states) - index.longest:]
+        # Rasa's loop, with each rule's states read once, and for the latest state only the rules whose latest
+        # previous action is the conversation's (the others cannot match it). (The set's order, by which Rasa picks
+        # between two matching keys of one length, follows the process's string hashing: Rasa keeps no order
+        # either.)
+        latest = states[-1]
+        possible_keys = {key for key in index.candidates(latest)
+                         if rule_applies(self, reversed_rule_states(self, key), 0, latest)}
+        for turn_index, state in enumerate(reversed(states[:-1]), start=1):
             possible_keys = {key for key in possible_keys
                              if rule_applies(self, reversed_rule_states(self, key), turn_index, state)}
         return possible_keys
@@ -621,14 +628,45 @@ def rule_applies(policy: Any, reversed_states: list[dict[str, Any]], turn_index:
     return policy._does_rule_match_state(rule_state, state)
 
 
-def longest_rule(policy: Any, lookup: dict[str, str]) -> int:
-    """The number of states of the policy's longest rule in `lookup` (worked out once per lookup)."""
-    remembered = policy.__dict__.setdefault("_liptwitch_longest_rules", {})
+class RuleIndex(NamedTuple):
+    """A rule lookup's keys by what the latest state of their rule needs, and the longest rule's length."""
+
+    longest: int
+    by_latest_action: dict[str, list[str]]  # the latest state's previous action name -> keys
+    unindexed: list[str]  # rules whose latest state names no previous action
+
+    def candidates(self, state: dict[str, Any]) -> list[str]:
+        """The keys whose rules can match `state` as their latest state. A rule whose latest previous action is
+        named matches only a state with that previous action: Rasa's _is_rule_applicable refuses a state with none,
+        and _does_rule_match_state one with another."""
+        previous_action = state.get(PREVIOUS_ACTION) or {}
+        return [*self.by_latest_action.get(previous_action.get(ACTION_NAME), ()), *self.unindexed]
+
+
+def rule_index(policy: Any, lookup: dict[str, str]) -> RuleIndex:
+    """The RuleIndex of `lookup`, worked out once per lookup (again if keys were added or removed)."""
+    remembered = policy.__dict__.setdefault("_liptwitch_rule_indexes", {})
     known = remembered.get(id(lookup))
     if known is None or known[0] is not lookup or known[1] != len(lookup):
-        known = (lookup, len(lookup), max((len(policy._rule_key_to_state(key)) for key in lookup), default=0))
+        by_latest_action: dict[str, list[str]] = {}
+        unindexed: list[str] = []
+        for key in lookup:
+            rule_states = reversed_rule_states(policy, key)
+            previous_action = rule_states[0].get(PREVIOUS_ACTION) if rule_states else None
+            name = previous_action.get(ACTION_NAME) if isinstance(previous_action, dict) else None
+            if isinstance(name, str) and name and name != SHOULD_NOT_BE_SET:
+                by_latest_action.setdefault(name, []).append(key)
+            else:
+                unindexed.append(key)
+        longest = max((len(reversed_rule_states(policy, key)) for key in lookup), default=0)
+        known = (lookup, len(lookup), RuleIndex(longest, by_latest_action, unindexed))
         remembered[id(lookup)] = known
     return known[2]
+
+
+def longest_rule(policy: Any, lookup: dict[str, str]) -> int:
+    """The number of states of the policy's longest rule in `lookup`."""
+    return rule_index(policy, lookup).longest
 
 
 # Seconds a connection to an action server stays open unused: below Sanic's keep-alive time-out (5 s), so that the
