@@ -17,12 +17,12 @@ the highest event id and the latest event time, read in one query, must all be u
   deleted conversation is never handed back. Both are compared because SQLite, unlike PostgreSQL,
   gives the ids of rows deleted at the end of the table out again.
 
-Saving a tracker handed back from the cache (or saved before) writes its new events without asking the
-database how many it holds (Rasa's save counts them first), and the snapshot for the next check is worked
-out from the rows just written instead of read back: together the two queries were a sixth of the Rasa
-server's time. The check at the next turn compares that snapshot with the database, so a snapshot that
-could be wrong (another server wrote in between, a clock went back) only means the conversation is read
-again.
+Saving a tracker handed back from the cache (or saved before, or new for a conversation the database held
+nothing of) writes its new events without asking the database how many it holds (Rasa's save counts them
+first), and the snapshot for the next check is worked out from the rows just written instead of read back:
+together the two queries were a sixth of the Rasa server's time. The check at the next turn compares that
+snapshot with the database, so a snapshot that could be wrong (another server wrote in between, a clock went
+back) only means the conversation is read again.
 
 The database stays the one source of truth. The cache holds at most `cache_size` conversations, the
 least recently used leaving first.
@@ -37,8 +37,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, Event, SessionStarted
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -82,7 +81,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             sa.event.listen(self.engine, "connect", write_ahead_log)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.cache_size = int(cache_size)
-        self._cache: OrderedDict[str, tuple[DialogueStateTracker, StoredSession]] = OrderedDict()
+        # sender id -> (the tracker, what the database held of it); no tracker: the database held nothing
+        self._cache: OrderedDict[str, tuple[DialogueStateTracker | None, StoredSession]] = OrderedDict()
 
         self._stored_session_statement, self._current_session_statement = self._current_session_statements()
         self._insert_event = self.SQLEvent.__table__.insert()
@@ -109,7 +109,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         cached = self._cache.pop(sender_id, None)
-        if cached is not None:
+        if cached is not None and cached[0] is not None:
             tracker, stored_when_saved = cached
             # The length catches a turn that changed the tracker in memory but failed before saving.
             unchanged_in_memory = len(tracker.events) == stored_when_saved.event_count
@@ -119,6 +119,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         tracker, stored = self._read_current_session(sender_id)
         if tracker is not None and len(tracker.events) == stored.event_count:
             self._keep(tracker, stored)
+        elif tracker is None and stored.event_count == 0:
+            # Nothing stored: the tracker Rasa creates next for this person (TrackerStore.create_tracker, through
+            # the wrapper Rasa puts around every store) is saved by inserting its events, without counting first.
+            self._keep(None, stored, sender_id)
         return tracker
 
     def _read_current_session(self, sender_id: str) -> tuple[DialogueStateTracker | None, StoredSession]:
@@ -133,29 +137,18 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         events = [json.loads(row.data) for row in rows]
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots), stored
 
-    async def get_or_create_tracker(self, sender_id: str, max_event_history: int | None = None,
-                                    append_action_listen: bool = True) -> DialogueStateTracker:
-        """Rasa's: the stored tracker, or a new one (listening) saved at once. A new one is saved as one the
-        store already holds: the read just found no events, so there is no need to count them again."""
-        self.max_event_history = max_event_history
-        tracker = await self.retrieve(sender_id)
-        if tracker is None:
-            tracker = self.init_tracker(sender_id)
-            if append_action_listen:
-                tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-            self._keep(tracker, StoredSession(0, None, None))
-            await self.save(tracker)
-        return tracker
-
-    def _keep(self, tracker: DialogueStateTracker, stored: StoredSession) -> None:
-        self._cache[tracker.sender_id] = (tracker, stored)
+    def _keep(self, tracker: DialogueStateTracker, stored: StoredSession, sender_id: str | None = None) -> None:
+        """Keep the tracker with what the database holds of it (no tracker: `sender_id`'s, of which it holds
+        nothing)."""
+        self._cache[sender_id or tracker.sender_id] = (tracker, stored)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         cached = self._cache.pop(tracker.sender_id, None)
-        # What the database held when this very tracker was last checked against it or saved.
-        known = cached[1] if cached is not None and cached[0] is tracker else None
+        # What the database held when this very tracker was last checked against it or saved, or when it held
+        # nothing of the conversation (the tracker is then a new one).
+        known = cached[1] if cached is not None and (cached[0] is tracker or cached[0] is None) else None
         if known is None:
             # Rasa's save, then the snapshot read back.
             await super().save(tracker)

@@ -229,12 +229,17 @@ def test_the_current_session_is_summed_up_over_the_events_rasas_query_selects(da
         assert server._stored_session(sender).event_count == expected_count
 
 
-def test_a_new_conversation_is_read_once_and_written_without_counting(database):
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_a_new_conversation_is_read_once_and_written_without_counting(database, wrapped):
+    """Also through the wrapper Rasa's processor puts around every tracker store (AwaitableTrackerStore), whose
+    get_or_create_tracker is TrackerStore's: retrieve, then create_tracker."""
+    from rasa.core.tracker_store import AwaitableTrackerStore
     from sqlalchemy import event
 
-    server = store(database)
+    ours = store(database)
+    server = AwaitableTrackerStore.create(ours) if wrapped else ours
     statements: list[str] = []
-    event.listen(server.engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0].upper()))
+    event.listen(ours.engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0].upper()))
     tracker = asyncio.run(server.get_or_create_tracker("new person"))
     assert statements == ["SELECT", "INSERT"]  # found nothing; the first action_listen written
     assert [type(e).__name__ for e in tracker.events] == ["ActionExecuted"] and tracker.latest_action_name == \
