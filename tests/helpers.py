@@ -26,3 +26,16 @@ def generated_conversations(domain) -> list[list]:
     trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0,
                                      use_story_concatenation=False).generate()
     return [list(tracker.events) for tracker in trackers]
+
+
+async def local_web_server(path: str, handler) -> tuple:
+    """An aiohttp server on 127.0.0.1 (a port the system picks) answering POST `path` with `handler`: its runner (to
+    clean up) and the URL."""
+    from aiohttp import web
+
+    app = web.Application()
+    app.router.add_post(path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}{path}"

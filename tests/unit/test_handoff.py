@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 
 from liptwitch.handoff import HandOffClient, HandOffSummariser
+from tests.helpers import local_web_server
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +51,8 @@ def test_posting_retries_until_it_is_delivered_and_logs_no_text(summariser, capl
             received.append((await request.json(), request.headers.get("Authorization")))
             return web.Response(status=statuses[len(received) - 1])
 
-        app = web.Application()
-        app.router.add_post("/hand-off", hand_off)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        client = HandOffClient(f"http://127.0.0.1:{port}/hand-off", token="t0ken", first_delay=0.01)
+        runner, url = await local_web_server("/hand-off", hand_off)
+        client = HandOffClient(url, token="t0ken", first_delay=0.01)
         try:
             return await client.send(record)
         finally:

@@ -356,6 +356,7 @@ def test_requests_to_the_action_server_share_a_kept_connection_and_carry_rasas_h
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
     from liptwitch.rasa_patches import _KEPT_CONNECTORS, EncodedJSON, close_kept_connections
+    from tests.helpers import local_web_server
 
     body = {"next_action": "action_answer_question", "tracker": {"latest_message": {"text": "lèvre qui tremble 1/2"}},
             "numbers": [1, 2.5, None, True]}
@@ -370,14 +371,8 @@ def test_requests_to_the_action_server_share_a_kept_connection_and_carry_rasas_h
         return web.json_response({"events": [], "responses": []})
 
     async def two_actions() -> list:
-        app = web.Application()
-        app.router.add_post("/webhook", webhook)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-Team": "lips"},
+        runner, url = await local_web_server("/webhook", webhook)
+        endpoint = EndpointConfig(url, headers={"X-Team": "lips"},
                                   basic_auth={"username": "rasa", "password": "secret"}, token="t0k")
         try:
             async with endpoint.session() as session:
