@@ -644,7 +644,8 @@ class RuleIndex(NamedTuple):
 
 
 def rule_index(policy: Any, lookup: dict[str, str]) -> RuleIndex:
-    """The RuleIndex of `lookup`, worked out once per lookup (again if keys were added or removed)."""
+    """The RuleIndex of `lookup`, worked out once per lookup (again when its number of keys changes: training
+    removes rules from it)."""
     remembered = policy.__dict__.setdefault("_liptwitch_rule_indexes", {})
     known = remembered.get(id(lookup))
     if known is None or known[0] is not lookup or known[1] != len(lookup):
