@@ -155,21 +155,21 @@ def answering_politely(on_new_message: Callable[[UserMessage], Awaitable[Any]],
     return handle
 
 
-def freeze_what_loading_created(blueprint: Blueprint) -> None:
-    """Once the server has started (the model loaded), move every object there is out of the garbage collector's
-    reach. Python's full collection looks at every object: with TensorFlow, spaCy and the model loaded, about 600,000,
-    which paused a turn for 310 ms every 1,500 turns or so (bench/RESULTS.md). The model stays loaded for the
-    server's life, so nothing is lost; what turns create afterwards is collected as before."""
+def settle_the_server(blueprint: Blueprint) -> None:
+    """What the server does once it has started and when it stops, for the channels that serve people.
+
+    Started (the model loaded): every object there is moves out of the garbage collector's reach. Python's full
+    collection looks at every object: with TensorFlow, spaCy and the model loaded, about 600,000, which paused a turn
+    for 310 ms every 1,500 turns or so (bench/RESULTS.md). The model stays loaded for the server's life, so nothing is
+    lost; what turns create afterwards is collected as before.
+
+    Stopping: the connections to the action server, kept open between turns (liptwitch.rasa_patches), are closed, so
+    that none is left for the interpreter to complain about."""
 
     @blueprint.listener("after_server_start")
     async def freeze(_app: Any, _loop: Any) -> None:
         gc.collect()  # garbage left by loading goes first: frozen, it would stay
         gc.freeze()
-
-
-def close_kept_connections_when_stopping(blueprint: Blueprint) -> None:
-    """The connections to the action server are kept open between turns (liptwitch.rasa_patches); closed when the
-    server stops, so that none is left for the interpreter to complain about."""
 
     @blueprint.listener("after_server_stop")
     async def close(_app: Any, _loop: Any) -> None:
@@ -189,8 +189,7 @@ class Rest(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
         answer = answering_politely(on_new_message, self.name())
-        freeze_what_loading_created(webhook)
-        close_kept_connections_when_stopping(webhook)
+        settle_the_server(webhook)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

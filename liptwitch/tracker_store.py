@@ -118,11 +118,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 return tracker
         tracker, stored = self._read_current_session(sender_id)
         if tracker is not None and len(tracker.events) == stored.event_count:
-            self._keep(tracker, stored)
+            self._keep(sender_id, tracker, stored)
         elif tracker is None and stored.event_count == 0:
             # Nothing stored: the tracker Rasa creates next for this person (TrackerStore.create_tracker, through
             # the wrapper Rasa puts around every store) is saved by inserting its events, without counting first.
-            self._keep(None, stored, sender_id)
+            self._keep(sender_id, None, stored)
         return tracker
 
     def _read_current_session(self, sender_id: str) -> tuple[DialogueStateTracker | None, StoredSession]:
@@ -137,10 +137,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         events = [json.loads(row.data) for row in rows]
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots), stored
 
-    def _keep(self, tracker: DialogueStateTracker, stored: StoredSession, sender_id: str | None = None) -> None:
-        """Keep the tracker with what the database holds of it (no tracker: `sender_id`'s, of which it holds
-        nothing)."""
-        self._cache[sender_id or tracker.sender_id] = (tracker, stored)
+    def _keep(self, sender_id: str, tracker: DialogueStateTracker | None, stored: StoredSession) -> None:
+        """Keep the conversation's tracker with what the database holds of it (no tracker: it holds nothing)."""
+        self._cache[sender_id] = (tracker, stored)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
@@ -160,7 +159,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         # Kept only if it is what the database now returns: a tracker that began a session holds an
         # event from before it (action_session_start) that retrieving leaves out.
         if stored is not None and len(tracker.events) == stored.event_count:
-            self._keep(tracker, stored)
+            self._keep(tracker.sender_id, tracker, stored)
 
     def _append(self, sender_id: str, new_events: list[Event], known: StoredSession) -> StoredSession | None:
         """Write the events the database lacks, the rows Rasa's save writes; return what the current session now

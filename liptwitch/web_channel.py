@@ -37,7 +37,7 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic_cors.core import SANIC_CORS_EVALUATED
 
-from liptwitch.channels import answering_politely, close_kept_connections_when_stopping, freeze_what_loading_created
+from liptwitch.channels import answering_politely, settle_the_server
 
 logger = logging.getLogger(__name__)
 
@@ -168,8 +168,7 @@ class WebChatInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         answer = answering_politely(on_new_message, self.name())  # a failed turn gets the apology, not silence
-        freeze_what_loading_created(blueprint)
-        close_kept_connections_when_stopping(blueprint)
+        settle_the_server(blueprint)
         sio = self.sio
         assert sio is not None  # Rasa's blueprint() creates it
         # Rasa passes [] (no Origin check at all); engine.io refuses the handshake, polling or websocket,
