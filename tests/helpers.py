@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _find_shared() -> Path:
+    """The project's shared folder: a sibling of the repository (/work/main -> /work/shared)."""
+    for ancestor in REPO.parents:
+        candidate = ancestor / "shared"
+        if (candidate / "clinical" / "TRIAGE.md").is_file():
+            return candidate
+    return REPO.parent / "shared"  # the tests that read it then fail naming the missing file
+
+
+SHARED = _find_shared()
+TRIAGE = SHARED / "clinical" / "TRIAGE.md"
+
+
+def triage_rows() -> list[tuple[str, str, list[str]]]:
+    """The red-flag rows of TRIAGE.md: id, level, and the examples that must escalate at that level."""
+    assert TRIAGE.is_file(), f"{TRIAGE} not found"
+    rows = []
+    for line in TRIAGE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("| RF"):
+            cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+            rows.append((cells[0], cells[2], re.findall(r'"([^"]+)"', cells[3])))
+    return rows
 FIGURES: list[str] = []  # lines printed in the "measured" section at the end of the pytest run
 
 

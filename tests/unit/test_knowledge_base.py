@@ -14,21 +14,8 @@ from liptwitch.knowledge_base import (
     KnowledgeBaseError,
     load_knowledge_base,
 )
+from tests.helpers import SHARED, triage_rows
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _find_shared() -> Path:
-    """The project's shared folder: a sibling of the repository (/work/main -> /work/shared)."""
-    for ancestor in REPO_ROOT.parents:
-        candidate = ancestor / "shared"
-        if (candidate / "clinical" / "TRIAGE.md").is_file():
-            return candidate
-    return REPO_ROOT.parent / "shared"  # the tests below then fail naming the missing file
-
-
-SHARED = _find_shared()
-TRIAGE = SHARED / "clinical" / "TRIAGE.md"
 SEEDS = SHARED / "seeds"
 
 
@@ -111,13 +98,7 @@ def test_sources_are_the_two_articles_and_the_clinical_spec_and_exist_in_shared(
 
 
 def _triage_rows() -> dict[str, str]:
-    assert TRIAGE.is_file(), f"{TRIAGE} not found"
-    rows = {}
-    for line in TRIAGE.read_text(encoding="utf-8").splitlines():
-        if line.startswith("| RF"):
-            cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
-            rows[cells[0]] = cells[2]
-    return rows
+    return {flag_id: level for flag_id, level, _examples in triage_rows()}
 
 
 def test_triage_spec_is_parsed() -> None:
