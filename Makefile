@@ -14,7 +14,9 @@ KNOWLEDGE_BASE := $(wildcard data/knowledge_base/*.yml)
 SPACY_MODEL := build/spacy/en_liptwitch/meta.json
 LOOKUPS := build/nlu/knowledge_base.yml
 TRAINING_DATA := data/nlu data/rules data/stories $(LOOKUPS)
+# The safety net (liptwitch/safety_net.py) is trained with the model, on a corpus generated from data/safety_net/.
 TRAINING_INPUTS := config.yml domain.yml $(LOOKUPS) $(SPACY_MODEL) liptwitch/rasa_components.py \
+                   liptwitch/safety_corpus.py liptwitch/safety_net.py $(wildcard data/safety_net/*.yml) \
                    $(shell find data/nlu data/rules data/stories -name '*.yml')
 MODEL := models/lip-twitch-guide.tar.gz
 WIDGET := web/node_modules/rasa-webchat/lib/index.js

@@ -12,10 +12,13 @@ from rasa_sdk.types import DomainDict
 
 from liptwitch import guided_check
 from liptwitch.answers import (
+    HOW_TO_STOP_IT,
     INTRO,
+    IS_IT_SERIOUS,
     QUESTION_INTENTS,
     RED_FLAG_INTENT_PREFIX,
     TOPIC_ENTITY,
+    WHAT_CAUSES_IT,
     Answerer,
     Context,
     Reply,
@@ -85,6 +88,30 @@ def send(dispatcher: CollectingDispatcher, reply: Reply, intent: str) -> None:
                              json_message=reply.custom(intent=intent))
 
 
+DENY_SIGNS, SAFETY_NET_RESPONSE = "deny_signs", "utter_safety_net"
+NO_SIGNS = "Thank you for checking. If any of those signs do appear, call your emergency number straight away."
+ANYTHING_ELSE = "What would you like to know about lip twitching?"
+MAIN_BUTTONS = [{"title": b.title, "payload": b.payload} for b in (WHAT_CAUSES_IT, HOW_TO_STOP_IT, IS_IT_SERIOUS)]
+
+
+def interrupted_by_safety_net(tracker: Tracker) -> tuple[dict[str, Any] | None, bool]:
+    """The message the safety-net question came in answer to, if that question was the assistant's last
+    action, and whether it paused the guided check. (None, False) when no safety-net question was just asked."""
+    events = tracker.events
+    latest_user = next((i for i in range(len(events) - 1, -1, -1) if events[i].get("event") == "user"), 0)
+    actions = [i for i in range(latest_user) if events[i].get("event") == "action"
+               and events[i].get("name") != "action_listen"]
+    if not actions or events[actions[-1]].get("name") != SAFETY_NET_RESPONSE:
+        return None, False
+    asked = actions[-1]
+    earlier_user = next((i for i in range(asked - 1, -1, -1) if events[i].get("event") == "user"), None)
+    if earlier_user is None:
+        return None, False
+    paused = any(event.get("event") == "action" and event.get("name") == "action_deactivate_loop"
+                 for event in events[earlier_user:asked])
+    return events[earlier_user], paused
+
+
 class ActionAnswerQuestion(Action):
     """Answers a question about lip twitching from the knowledge base, keeping the context."""
 
@@ -94,6 +121,8 @@ class ActionAnswerQuestion(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        if intent == DENY_SIGNS:
+            return self._after_no_signs(dispatcher, tracker)
         if intent.startswith(RED_FLAG_INTENT_PREFIX):
             # After routine advice, the question that came with it ("for a month now, is it my meds?"),
             # or the guided check for someone describing their twitch ("for three weeks now"): the form
@@ -104,10 +133,13 @@ class ActionAnswerQuestion(Action):
                 return [FollowupAction(CHECK_FORM)]
             if intent not in QUESTION_INTENTS:
                 return []
+        return self._answer(dispatcher, tracker, intent, topic_ids(tracker), tracker.latest_message.get("text") or "")
+
+    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, topics: list[str],
+                text: str) -> list[EventType]:
         context = current_context(tracker)
         try:
-            text = tracker.latest_message.get("text") or ""
-            reply, context = ANSWERER.respond(intent, topic_ids(tracker), context, refers_back(text, intent))
+            reply, context = ANSWERER.respond(intent, topics, context, refers_back(text, intent))
         except ValueError:
             logger.warning("action_answer_question ran for intent '%s', which it does not answer.", intent)
             reply = None
@@ -118,6 +150,28 @@ class ActionAnswerQuestion(Action):
             return []
         send(dispatcher, reply, intent)
         return context_events(context)
+
+    def _after_no_signs(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """ "None of these": back to what the person had asked before the safety-net question."""
+        interrupted, paused = interrupted_by_safety_net(tracker)
+        if interrupted is None:  # a plain "no" with nothing to answer
+            dispatcher.utter_message(text=f"OK. {ANYTHING_ELSE}", buttons=MAIN_BUTTONS)
+            return []
+        dispatcher.utter_message(text=NO_SIGNS)
+        if paused:
+            dispatcher.utter_message(text="Let's carry on with the check.")
+            return [FollowupAction(CHECK_FORM)]
+        parse = interrupted.get("parse_data") or {}
+        asked = (parse.get("model_intent") or {}).get("name") or (parse.get("intent") or {}).get("name")
+        if asked == CHECK_INTENT:
+            dispatcher.utter_message(response="utter_check_start")
+            return [FollowupAction(CHECK_FORM)]
+        if asked in QUESTION_INTENTS:
+            topics = [str(e.get("value")) for e in parse.get("entities") or [] if e.get("entity") == TOPIC_ENTITY]
+            topics = [t for t in topics if t in KNOWLEDGE_BASE.items]
+            return self._answer(dispatcher, tracker, asked, topics, interrupted.get("text") or "")
+        dispatcher.utter_message(text=ANYTHING_ELSE, buttons=MAIN_BUTTONS)
+        return []
 
 
 def session_user_messages(tracker: Tracker) -> list[str]:
@@ -166,7 +220,8 @@ class ActionHandOff(Action):
 CHECK_SLOTS = ("check_location", "check_duration_days", "check_frequency", *guided_check.FAST_SLOTS)
 FAST_RED_FLAGS = {"check_face": "RF01", "check_arm": "RF02", "check_speech": "RF03"}
 SKIPPED_DAYS = -1.0  # check_duration_days is a number: "skipped" is stored as -1
-ALARMING_LEVELS = ("red_flag_emergency", "red_flag_crisis", "red_flag_urgent")
+# Messages the form never takes as an answer: the rules answer them at once (advice, or the safety-net question).
+ALARMING_LEVELS = ("red_flag_emergency", "red_flag_crisis", "red_flag_urgent", "unclear_symptom")
 
 
 class ValidateTwitchCheckForm(FormValidationAction):

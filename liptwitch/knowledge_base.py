@@ -82,6 +82,22 @@ class RedFlag:
 
 
 @dataclass(frozen=True)
+class SafetyQuestion:
+    """A safety-net question: asked when a message describes a change that no net can place for certain.
+
+    `rows` are the red flags it asks about (a face, arm or speech change gets the FAST question); `terms`
+    (same syntax as red-flag terms) name the vague changes that earn the question ("my face feels weird").
+    The question's words and buttons are domain responses (domain.yml, utter_safety_net), so that it is
+    asked even when the action server is down.
+    """
+
+    id: str
+    title: str
+    rows: tuple[str, ...]
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Article:
     id: str
     title: str
@@ -94,6 +110,11 @@ class KnowledgeBase:
     red_flags: dict[str, RedFlag]
     articles: dict[str, Article]
     list_intros: dict[str, str] = field(default_factory=dict)
+    safety_questions: dict[str, SafetyQuestion] = field(default_factory=dict)
+
+    def question_for(self, red_flag: str) -> SafetyQuestion | None:
+        """The safety-net question that asks about `red_flag`, if one does."""
+        return next((q for q in self.safety_questions.values() if red_flag in q.rows), None)
 
     def get(self, item_id: str) -> Item:
         return self.items[item_id]
@@ -263,6 +284,12 @@ def _parse_red_flag(entry: _Entry) -> RedFlag:
     )
 
 
+def _parse_safety_question(entry: _Entry) -> SafetyQuestion:
+    entry.check_fields(("id", "title", "rows", "terms"))
+    return SafetyQuestion(id=_check_id(entry), title=entry.text("title"), rows=entry.texts("rows"),
+                          terms=entry.texts("terms"))
+
+
 def _parse_article(entry: _Entry) -> Article:
     entry.check_fields(("id", "title", "file"))
     return Article(id=_check_id(entry), title=entry.text("title"), file=entry.text("file"))
@@ -288,6 +315,7 @@ def load_knowledge_base(directory: Path | str = DEFAULT_DIRECTORY) -> KnowledgeB
     items: dict[str, Item] = {}
     red_flags: dict[str, RedFlag] = {}
     articles: dict[str, Article] = {}
+    safety_questions: dict[str, SafetyQuestion] = {}
     list_intros: dict[str, str] = {}
     defined_in: dict[str, tuple[Path, _Entry]] = {}
     entries: dict[str, _Entry] = {}
@@ -295,7 +323,7 @@ def load_knowledge_base(directory: Path | str = DEFAULT_DIRECTORY) -> KnowledgeB
     for path in files:
         document = _read_yaml(path)
         kind = document.get("kind")
-        known_kinds = (*ITEM_KINDS, "red_flag", "source")
+        known_kinds = (*ITEM_KINDS, "red_flag", "safety_question", "source")
         if kind not in known_kinds:
             raise KnowledgeBaseError(path, f"'kind' is {kind!r}, must be one of: {', '.join(known_kinds)}",
                                      field_name="kind")
@@ -313,7 +341,9 @@ def load_knowledge_base(directory: Path | str = DEFAULT_DIRECTORY) -> KnowledgeB
         for position, raw in enumerate(raw_items, start=1):
             entry = _Entry(path, raw, position)
             if kind == "red_flag":
-                parsed: Item | RedFlag | Article = _parse_red_flag(entry)
+                parsed: Item | RedFlag | Article | SafetyQuestion = _parse_red_flag(entry)
+            elif kind == "safety_question":
+                parsed = _parse_safety_question(entry)
             elif kind == "source":
                 parsed = _parse_article(entry)
             else:
@@ -328,6 +358,8 @@ def load_knowledge_base(directory: Path | str = DEFAULT_DIRECTORY) -> KnowledgeB
                 red_flags[parsed.id] = parsed
             elif isinstance(parsed, Article):
                 articles[parsed.id] = parsed
+            elif isinstance(parsed, SafetyQuestion):
+                safety_questions[parsed.id] = parsed
             else:
                 items[parsed.id] = parsed
 
@@ -336,8 +368,28 @@ def load_knowledge_base(directory: Path | str = DEFAULT_DIRECTORY) -> KnowledgeB
         for target in flag.applies_with:
             if target not in red_flags:
                 raise entries[flag.id].fail("applies_with", f"unknown red flag '{target}'")
+    _check_safety_questions(safety_questions, red_flags, entries)
     _check_synonyms_are_unambiguous(items, entries)
-    return KnowledgeBase(items=items, red_flags=red_flags, articles=articles, list_intros=list_intros)
+    return KnowledgeBase(items=items, red_flags=red_flags, articles=articles, list_intros=list_intros,
+                         safety_questions=safety_questions)
+
+
+def _check_safety_questions(questions: dict[str, SafetyQuestion], red_flags: dict[str, RedFlag],
+                            entries: dict[str, _Entry]) -> None:
+    """Each question asks about known rows, and every emergency or crisis row has exactly one question."""
+    asked_by: dict[str, str] = {}
+    for question in questions.values():
+        for row in question.rows:
+            if row not in red_flags:
+                raise entries[question.id].fail("rows", f"unknown red flag '{row}'")
+            if row in asked_by:
+                raise entries[question.id].fail("rows", f"'{row}' is already asked about by '{asked_by[row]}'")
+            asked_by[row] = question.id
+    if questions:
+        for flag in red_flags.values():
+            if flag.level in ("emergency", "crisis") and flag.id not in asked_by:
+                raise entries[flag.id].fail("level", f"an {flag.level} row needs a safety-net question "
+                                                     "(add it to the 'rows' of one in the safety_question file)")
 
 
 def _check_links(items: dict[str, Item], articles: dict[str, Article], entries: dict[str, _Entry]) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -24,9 +26,10 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from liptwitch import rasa_patches
+from liptwitch import rasa_patches, safety_corpus, safety_net, triage
 from liptwitch.answers import ASK_WARNING_SIGNS, RED_FLAG_INTENT_PREFIX, TOPIC_ENTITY
 from liptwitch.knowledge_base import DEFAULT_DIRECTORY, load_knowledge_base
+from liptwitch.safety_net import SafetyNet
 from liptwitch.text import PhraseMatcher, country_code
 
 logger = logging.getLogger(__name__)
@@ -158,15 +161,33 @@ def cap_text(text: str, limit: int) -> str:
     return cut[:space].rstrip() if space > limit // 2 else cut
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class RedFlagClassifier(_RulesComponent):
-    """Runs the red-flag detector on every message; an affirmed red flag outranks any other intent.
+SAFETY_NET_FILES = (Path(__file__).resolve().parent.parent / "data" / "safety_net",)
+UNCLEAR_SYMPTOM = "unclear_symptom"
+SAFETY_QUESTION_ENTITY = "safety_question"
+# Replies that would be a confident wrong answer to a message describing a symptom (issue 16): such a
+# message gets the safety-net question instead.
+NEVER_FOR_SYMPTOMS = ("greet", "goodbye", "thank", "bot_challenge", "out_of_scope", "stop", "ask_summary",
+                      "nlu_fallback")
+SYMPTOM_CONTENT_AT = 0.15  # the net's confidence in a sign, below which a message holds no symptom content
 
-    Placed last in the pipeline, after the fallback classifier, so that neither a low confidence
-    nor anything the model thought can hide an emergency. The message then carries the intent
-    `red_flag_<level>`, one `red_flag` entity per red-flag id (they fill the `red_flags` slot), and
-    the full assessment under `red_flag_assessment`. The model's own red_flag_* guesses are
-    demoted when the detector does not confirm them: the detector decides, not the classifier.
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class RedFlagClassifier(GraphComponent):
+    """Decides what a message means for safety; an escalation outranks any other intent.
+
+    Placed last in the pipeline, after the fallback classifier, so that neither a low confidence nor
+    anything the model thought can hide an emergency. Two nets read every message (liptwitch/triage.py):
+    the red-flag detector's terms, then, when they find nothing, the learned safety net trained here on the
+    generated corpus (liptwitch/safety_corpus.py). The message then carries:
+
+    - `red_flag_<level>` and one `red_flag` entity per red-flag id (they fill the `red_flags` slot) when
+      either net is sure;
+    - `unclear_symptom` and a `safety_question` entity when a change is described that neither can place,
+      or when the model's intent would be small talk for a message with symptom content: the safety-net
+      question comes first;
+    - otherwise the model's intent (red_flag_* guesses demoted: the nets decide those).
+
+    The full reading is kept under `red_flag_assessment`, and the model's intent under `model_intent`.
     """
 
     INTENT_PREFIX = RED_FLAG_INTENT_PREFIX
@@ -174,41 +195,123 @@ class RedFlagClassifier(_RulesComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"knowledge_base": None}
+        return {"knowledge_base": None, "corpus": None, "escalate_at": triage.ESCALATE_AT, "ask_at": triage.ASK_AT}
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        super().__init__(config)
-        self.detector = _red_flag_detector(str(config.get("knowledge_base") or DEFAULT_DIRECTORY))
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 net: SafetyNet | None = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage, self._resource = model_storage, resource
+        self.directory = str(self.config.get("knowledge_base") or DEFAULT_DIRECTORY)
+        self.kb = load_knowledge_base(self.directory)
+        self.detector = _red_flag_detector(self.directory)
+        self.net = net
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> RedFlagClassifier:
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """The corpus is read from files, not from Rasa's training data: a change to them retrains the net."""
+        digest = hashlib.sha256()
+        directories = [Path(config.get("corpus") or SAFETY_NET_FILES[0]),
+                       Path(config.get("knowledge_base") or DEFAULT_DIRECTORY)]
+        sources = [Path(module.__file__) for module in (safety_corpus, safety_net)]
+        for path in sorted(p for d in directories for p in d.glob("*.yml")) + sources:
+            digest.update(path.name.encode() + path.read_bytes())
+        return digest.hexdigest()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        spec = safety_corpus.load_spec(self.config.get("corpus") or SAFETY_NET_FILES[0], self.kb)
+        # The NLU examples are questions and small talk: harmless, unless the detector says otherwise.
+        harmless = [example.get(TEXT) for example in training_data.intent_examples
+                    if not str(example.get(INTENT)).startswith(self.INTENT_PREFIX)
+                    and not self.detector.assess(example.get(TEXT)).level]
+        examples = safety_corpus.generate(spec, self.kb, harmless=harmless)
+        self.net = SafetyNet.train(examples, self.kb)
+        with self._model_storage.write_to(self._resource) as directory:
+            self.net.save(Path(directory))
+        logger.info("Safety net trained on %d examples.", len(examples))
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> RedFlagClassifier:
+        try:
+            with model_storage.read_from(resource) as directory:
+                net = SafetyNet.load(Path(directory))
+        except ValueError:
+            logger.warning("RedFlagClassifier: no trained safety net in the model; train it again. "
+                           "Until then only the red-flag terms are read.")
+            net = None
+        return cls(config, model_storage, resource, net)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             self._classify(message)
         return messages
 
+    def decide(self, text: str, assessment: Any = None) -> tuple[Any, triage.Decision, float]:
+        """The detector's assessment, the decision, and the net's strongest confidence in a sign."""
+        assessment = assessment or self.detector.assess(text)
+        readings = []
+        if self.net is not None and not assessment.level:
+            clauses = triage.clauses_to_read(assessment)
+            readings = list(zip(clauses, self.net.read_many([clause.text for clause in clauses]), strict=True))
+        decision = triage.decide(assessment, readings, self.kb, float(self.config["escalate_at"]),
+                                 float(self.config["ask_at"]))
+        symptom = max((r.confidence for c, r in readings if r.red_flag and c.reporting), default=0.0)
+        return assessment, decision, symptom
+
     def _classify(self, message: Message) -> None:
         # A message LongMessageCap shortened was assessed whole, before it was cut.
-        assessment = message.get(FULL_TEXT_ASSESSMENT) or self.detector.assess(message.get(TEXT) or "")
+        assessment, decision, symptom = self.decide(message.get(TEXT) or "", message.get(FULL_TEXT_ASSESSMENT))
         message.set("red_flag_assessment", {
-            "level": assessment.level, "red_flags": list(assessment.red_flags),
-            "informational": assessment.informational}, add_to_output=True)
-        # The model's own red_flag_* guesses never count: only the detector decides those.
+            "level": decision.level, "red_flags": list(decision.red_flags), "question": decision.question,
+            "source": decision.source, "informational": decision.informational}, add_to_output=True)
+        # The model's own red_flag_* guesses never count: only the nets decide those.
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
-                   if not str(r.get(INTENT_NAME_KEY, "")).startswith(self.INTENT_PREFIX)]
+                   if not str(r.get(INTENT_NAME_KEY, "")).startswith(self.INTENT_PREFIX)
+                   and r.get(INTENT_NAME_KEY) != UNCLEAR_SYMPTOM]
         model_intent = message.get(INTENT) or {}
-        if str(model_intent.get(INTENT_NAME_KEY, "")).startswith(self.INTENT_PREFIX):
+        model_name = str(model_intent.get(INTENT_NAME_KEY, ""))
+        if model_name.startswith(self.INTENT_PREFIX) or model_name == UNCLEAR_SYMPTOM:
             model_intent = ranking[0] if ranking else {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: 1.0}
         # Kept so that a routine escalation can still answer the question that came with it.
         message.set("model_intent", model_intent, add_to_output=True)
-        if assessment.level or assessment.informational:
+        question = decision.question
+        if question is None and decision.level is None and symptom >= SYMPTOM_CONTENT_AT \
+                and model_intent.get(INTENT_NAME_KEY) in NEVER_FOR_SYMPTOMS:
+            strongest = max(decision.red_flags or (), default=None)
+            question = (self.kb.question_for(strongest).id if strongest and self.kb.question_for(strongest)
+                        else "fast")
+        if decision.level or question:
+            name = f"{self.INTENT_PREFIX}{decision.level}" if decision.level else UNCLEAR_SYMPTOM
+            entities = [e for e in message.get(ENTITIES, [])
+                        if e.get(ENTITY_ATTRIBUTE_TYPE) not in (self.ENTITY, SAFETY_QUESTION_ENTITY)]
+            if decision.level:
+                entities += [self._entity(self.ENTITY, red_flag) for red_flag in decision.red_flags]
+            else:
+                entities.append(self._entity(SAFETY_QUESTION_ENTITY, question))
+            self._set_intent(message, name, ranking, entities)
+        elif decision.informational:
             # A question about a red flag ("what does facial droop mean?") gets the warning signs.
-            name = f"{self.INTENT_PREFIX}{assessment.level}" if assessment.level else ASK_WARNING_SIGNS
-            intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
-            entities = [e for e in message.get(ENTITIES, []) if e.get(ENTITY_ATTRIBUTE_TYPE) != self.ENTITY]
-            entities += [{ENTITY_ATTRIBUTE_TYPE: self.ENTITY, ENTITY_ATTRIBUTE_VALUE: red_flag, "start": 0,
-                          "end": 0, "extractor": self.__class__.__name__} for red_flag in assessment.red_flags]
-            message.set(ENTITIES, entities, add_to_output=True)
+            self._set_intent(message, ASK_WARNING_SIGNS, ranking, message.get(ENTITIES, []))
         else:
             message.set(INTENT, model_intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+    def _entity(self, entity_type: str, value: str) -> dict[str, Any]:
+        return {ENTITY_ATTRIBUTE_TYPE: entity_type, ENTITY_ATTRIBUTE_VALUE: value, "start": 0, "end": 0,
+                "extractor": self.__class__.__name__}
+
+    @staticmethod
+    def _set_intent(message: Message, name: str, ranking: list[dict[str, Any]], entities: list[dict[str, Any]]) -> None:
+        intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+        message.set(ENTITIES, entities, add_to_output=True)

@@ -216,8 +216,8 @@ def response_checker(schema: dict[str, Any]) -> Any:
 
 
 # What rasa_sdk's Tracker and the project's actions read of an event from an earlier turn (beside its type and
-# time): user texts and channels, action, loop and follow-up names, slot values. An event type not listed here
-# is sent whole.
+# time): user texts and channels (and a little of their understanding, `earlier_parse_data`), action, loop and
+# follow-up names, slot values. An event type not listed here is sent whole.
 EARLIER_TURN_FIELDS: dict[str, tuple[str, ...]] = {
     "user": ("text", "input_channel"),
     "user_featurization": (),
@@ -262,8 +262,21 @@ def _compact_json(event: Any) -> str:
         fields = EARLIER_TURN_FIELDS.get(whole.get("event"))
         compact = whole if fields is None else {"event": whole["event"], "timestamp": whole.get("timestamp"),
                                                  **{name: whole[name] for name in fields if name in whole}}
+        if whole.get("event") == "user":
+            compact["parse_data"] = earlier_parse_data(whole.get("parse_data") or {})
         encoded = event.__dict__["_compact_json_for_action_server"] = ujson.dumps(compact)
     return encoded
+
+
+def earlier_parse_data(parse_data: dict[str, Any]) -> dict[str, Any]:
+    """What the actions read of an earlier message's understanding: after "none of these", the question that
+    the safety-net question interrupted (its intent, the model's intent and its topics)."""
+    def name_of(key: str) -> dict[str, Any]:
+        return {"name": (parse_data.get(key) or {}).get("name")}
+
+    return {"intent": name_of("intent"), "model_intent": name_of("model_intent"),
+            "entities": [{"entity": e.get("entity"), "value": e.get("value")} for e in parse_data.get("entities") or []
+                         if isinstance(e, dict)]}
 
 
 def send_earlier_turns_compact_to_the_action_server() -> None:

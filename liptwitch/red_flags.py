@@ -26,7 +26,7 @@ import spacy
 from medspacy.context import ConText, ConTextRule
 from medspacy.ner import TargetMatcher, TargetRule
 from spacy.language import Language
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 
 from liptwitch.knowledge_base import KnowledgeBase, RedFlag
 from liptwitch.spacy_pipeline import DEFAULT_PATH as DEFAULT_SPACY_PATH
@@ -41,6 +41,14 @@ NEGATION_WORDS = ("no", "not", "n't", "never", "without", "none", "nor", "neithe
 PERSON_WORDS = ("my", "his", "her", "their", "our", "your", "i", "he", "she", "they", "we", "i'm", "im",
                 "mum", "mom", "dad", "son", "daughter", "husband", "wife", "partner", "baby", "child")
 SPAN_GROUP = "red_flags"
+QUESTION_LABEL = "question:"  # the target label of a safety-net question's vague term: "question:fast"
+# Context that makes a clause not a report: a question or supposition, the past, or a plain denial. The
+# contracted "n't" is left out on purpose: it is part of many signs ("can't lift", "won't move").
+NOT_REPORTING = ("HYPOTHETICAL", "HISTORICAL")
+CONNECTIVES = {"but", "and", "however", "although", "though", "except", "yet", "also", "plus", "whereas", "while",
+               "still", "then", "now", "-", "&", ",", ";"}
+PLAIN_DENIALS = {"no", "not", "never", "without", "denies", "deny", "none", "nothing like", "no sign of",
+                 "no signs of", "free of", "negative for", "nor", "neither"}
 QUESTION_STARTERS = ("is", "are", "can", "could", "would", "will", "does", "do", "should", "what", "how",
                      "which", "when", "why", "whats", "what's", "was", "were", "might", "may")
 FAMILY_WORDS = ("mum", "mom", "mother", "dad", "father", "nan", "nana", "gran", "granny", "grandma",
@@ -67,12 +75,32 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Clause:
+    """A stretch of a message that says one thing: a sentence, or its part up to "but", "; ", ", my...".
+
+    `reporting` is False when the clause denies, asks, supposes or tells the past ("no drooping", "what
+    does slurred speech mean?", "my nan had seizures"): a learned reading of such a clause does not alarm.
+    `denied` are the rows the detector found in the clause without affirming them.
+    """
+
+    text: str
+    reporting: bool
+    denied: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Assessment:
-    """What a message says about red flags: the level to act on (None: no escalation) and why."""
+    """What a message says about red flags: the level to act on (None: no escalation) and why.
+
+    `questions` are the safety-net questions (knowledge base, kind safety_question) whose vague terms the
+    message affirms ("my face feels weird"); `clauses` are the message's parts as the detector read them.
+    """
 
     level: str | None
     red_flags: tuple[str, ...]
     findings: tuple[Finding, ...]
+    questions: tuple[str, ...] = ()
+    clauses: tuple[Clause, ...] = ()
 
     @property
     def informational(self) -> bool:
@@ -233,6 +261,9 @@ class RedFlagDetector:
             if flag.applies_with:
                 continue  # such terms only qualify another finding (RF04: "...but it's gone now")
             matcher.add([TargetRule(term, flag.id, pattern=_term_pattern(self.nlp, term)) for term in flag.terms])
+        for question in kb.safety_questions.values():
+            label = QUESTION_LABEL + question.id
+            matcher.add([TargetRule(term, label, pattern=_term_pattern(self.nlp, term)) for term in question.terms])
         context: ConText = self.nlp.add_pipe(
             "medspacy_context", config={"rules": None, "prune_on_target_overlap": True,
                                         "input_span_type": "group", "span_group_name": SPAN_GROUP})
@@ -247,9 +278,10 @@ class RedFlagDetector:
 
     def _red_flag_vocabulary(self, kb: KnowledgeBase) -> set[str]:
         words: set[str] = set()
-        for flag in kb.red_flags.values():
-            for phrase in (*flag.terms, *flag.with_any):
-                words.update(w for w in re.findall(r"[a-z]+", phrase.lower()) if len(w) >= 4)
+        phrases = [phrase for flag in kb.red_flags.values() for phrase in (*flag.terms, *flag.with_any)]
+        phrases += [term for question in kb.safety_questions.values() for term in question.terms]
+        for phrase in phrases:
+            words.update(w for w in re.findall(r"[a-z]+", phrase.lower()) if len(w) >= 4)
         return words
 
     def _is_english(self, word: str) -> bool:
@@ -285,7 +317,9 @@ class RedFlagDetector:
     def assess(self, text: str) -> Assessment:
         normalised = self.normalise(text or "")
         doc = self.nlp(normalised)
-        findings = [self._finding(span) for span in doc.spans[SPAN_GROUP]]
+        spans = [span for span in doc.spans[SPAN_GROUP] if not span.label_.startswith(QUESTION_LABEL)]
+        cues = [span for span in doc.spans[SPAN_GROUP] if span.label_.startswith(QUESTION_LABEL)]
+        findings = [self._finding(span) for span in spans]
         findings = [f for f in findings if self._has_companion(f, normalised)]
         findings += self._qualified(findings, normalised)
         reported = [f for f in findings if f.status == AFFIRMED]
@@ -295,7 +329,40 @@ class RedFlagDetector:
         levels = {f.level for f in reported}
         level = next((candidate for candidate in LEVELS if candidate in levels), None)
         red_flags = tuple(dict.fromkeys(f.red_flag for f in reported if f.level == level))
-        return Assessment(level=level, red_flags=red_flags, findings=tuple(findings))
+        questions = tuple(dict.fromkeys(span.label_.removeprefix(QUESTION_LABEL) for span in cues
+                                        if self._cue_affirmed(span)))
+        return Assessment(level=level, red_flags=red_flags, findings=tuple(findings), questions=questions,
+                          clauses=self._clauses(doc, spans))
+
+    def _cue_affirmed(self, span: Span) -> bool:
+        """A vague change ("my face feels weird") counts unless denied, asked about or in the past."""
+        if span.label_ == QUESTION_LABEL + "mood":
+            return not span._.is_negated  # as with crisis rows: "if I..." is taken seriously too
+        return not (span._.is_negated or span._.is_hypothetical or span._.is_historical
+                    or self._general_question(span) or self._family_history(span))
+
+    def _clauses(self, doc: Doc, spans: list[Span]) -> tuple[Clause, ...]:
+        """The message cut into clauses where ConText cuts a scope (sentence ends, "but", ", my...")."""
+        cuts = {0, len(doc)}
+        cuts.update(sentence.start for sentence in doc.sents)
+        modifiers = list(doc._.context_graph.modifiers)
+        for modifier in modifiers:
+            if modifier.category == "TERMINATE":  # "but" | "but"; ", my" | ", " | "my"
+                cuts.update((modifier.modifier_span[0], modifier.modifier_span[0] + 1))
+        clauses = []
+        bounds = sorted(cuts)
+        for start, end in zip(bounds, bounds[1:]):  # noqa: B905 - one shorter on purpose
+            text = doc[start:end].text.strip(" ,;.")
+            if not set(text.split()) - CONNECTIVES:
+                continue
+            silenced = any(start <= m.modifier_span[0] < end and (
+                m.category in NOT_REPORTING or (m.category == "NEGATED_EXISTENCE"
+                                                and doc[m.modifier_span[0]:m.modifier_span[1]].text in PLAIN_DENIALS))
+                for m in modifiers)
+            denied = frozenset(f.red_flag for span in spans if start <= span.start < end
+                               for f in [self._finding(span)] if f.status != AFFIRMED)
+            clauses.append(Clause(text=text, reporting=not silenced, denied=denied))
+        return tuple(clauses)
 
     def _finding(self, entity: Span) -> Finding:
         flag: RedFlag = self.red_flags[entity.label_]

@@ -428,3 +428,36 @@ def test_empty_directory(tmp_path: Path) -> None:
     assert caught.value.file == str(directory)
     assert str(caught.value).startswith(str(directory))
     assert "no *.yml" in str(caught.value)
+
+
+# --- safety-net questions --------------------------------------------------------------------------------
+
+SAFETY_QUESTIONS = """\
+kind: safety_question
+items:
+  - id: fast
+    title: Face, arm or speech
+    rows: [RF01]
+    terms: [face feels weird]
+"""
+
+
+def test_every_emergency_and_crisis_row_has_one_safety_net_question(kb: KnowledgeBase) -> None:
+    asked = [row for question in kb.safety_questions.values() for row in question.rows]
+    assert len(asked) == len(set(asked))
+    assert {flag.id for flag in kb.red_flags.values() if flag.level in ("emergency", "crisis")} <= set(asked)
+    assert kb.question_for("RF22").id == "breathing" and kb.question_for("RF18") is None
+
+
+def test_a_safety_question_about_an_unknown_row_names_the_entry_and_field(tmp_path: Path) -> None:
+    files = {**GOOD, "safety_questions.yml": SAFETY_QUESTIONS.replace("rows: [RF01]", "rows: [RF01, RF99]")}
+    error = load_error(tmp_path, files)
+    path = tmp_path / "safety_questions.yml"
+    assert_names(error, path, "fast", "rows", line_of(files["safety_questions.yml"], "- id: fast"))
+    assert "RF99" in str(error)
+
+
+def test_an_emergency_row_without_a_safety_question_is_refused(tmp_path: Path) -> None:
+    second = RED_FLAGS + "  - id: RF02\n    title: Arm weak\n    level: emergency\n    terms: [arm weak]\n"
+    error = load_error(tmp_path, {**GOOD, "red_flags.yml": second, "safety_questions.yml": SAFETY_QUESTIONS})
+    assert error.entry == "'RF02'" and "needs a safety-net question" in str(error)

@@ -96,3 +96,40 @@ def test_the_highest_level_wins(detector):
 def test_negated_findings_are_reported_as_such(detector):
     found = detector.assess("no arm weakness at all")
     assert found.level is None and [f.status for f in found.findings] == [NEGATED]
+
+
+# --- what the learned safety net reads: clauses, and the vague changes that earn a safety-net question ------
+
+
+def test_a_message_is_read_clause_by_clause_with_denials_questions_and_the_past_marked(detector):
+    found = detector.assess("I have never had a fit, but my mouth went slack. what are the signs of a stroke?")
+    assert [(clause.text, clause.reporting) for clause in found.clauses] == [
+        ("i have never had a fit", False), ("my mouth went slack", True), ("what are the signs of a stroke?", False)]
+    assert found.clauses[0].denied == {"RF08"}
+    assert [clause.text for clause in detector.assess("no drooping, and my arm is weak").clauses] == [
+        "no drooping", "my arm is weak"]
+
+
+def test_a_sign_with_a_contracted_not_still_reports(detector):
+    """ "won't move" is a sign, not a denial: the clause still reports."""
+    assert all(clause.reporting for clause in detector.assess("her arm won't move and she can't lift it").clauses)
+    assert not detector.assess("my nan had seizures years ago").clauses[0].reporting
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("my face feels weird", "fast"),
+    ("his speech sounds odd tonight", "fast"),
+    ("my tongue feels thick and strange", "breathing"),
+    ("she went blank and wasn't answering me", "fit"),
+    ("my vision went fuzzy for a bit", "sudden"),
+    ("honestly i'm so tired of everything", "mood"),
+])
+def test_vague_changes_earn_their_safety_net_question(detector, text, question):
+    assert question in detector.assess(text).questions
+
+
+@pytest.mark.parametrize("text", ["does a weird feeling in your face mean a stroke?",
+                                  "my face doesn't feel weird at all", "my lip twitches when I'm tired",
+                                  "I want to give up caffeine"])
+def test_questions_denials_and_plain_twitching_earn_no_question(detector, text):
+    assert detector.assess(text).questions == ()
