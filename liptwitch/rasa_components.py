@@ -168,7 +168,7 @@ SAFETY_QUESTION_ENTITY = "safety_question"
 # message gets the safety-net question instead.
 NEVER_FOR_SYMPTOMS = ("greet", "goodbye", "thank", "bot_challenge", "out_of_scope", "stop", "ask_summary",
                       "nlu_fallback")
-SYMPTOM_CONTENT_AT = 0.15  # the net's confidence in a sign, below which a message holds no symptom content
+SYMPTOM_CONTENT_AT = 0.3  # the net's confidence in a sign, below which a message holds no symptom content
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -259,7 +259,7 @@ class RedFlagClassifier(GraphComponent):
         """The detector's assessment, the decision, and the net's strongest confidence in a sign."""
         assessment = assessment or self.detector.assess(text)
         readings = []
-        if self.net is not None and not assessment.level:
+        if self.net is not None and assessment.level not in ("emergency", "crisis"):
             clauses = triage.clauses_to_read(assessment)
             readings = list(zip(clauses, self.net.read_many([clause.text for clause in clauses]), strict=True))
         decision = triage.decide(assessment, readings, self.kb, float(self.config["escalate_at"]),

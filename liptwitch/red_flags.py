@@ -26,9 +26,11 @@ import spacy
 from medspacy.context import ConText, ConTextRule
 from medspacy.ner import TargetMatcher, TargetRule
 from spacy.language import Language
+from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from liptwitch.knowledge_base import KnowledgeBase, RedFlag
+from liptwitch.spacy_pipeline import COMMON_WORDS
 from liptwitch.spacy_pipeline import DEFAULT_PATH as DEFAULT_SPACY_PATH
 from liptwitch.text import edit_distance
 
@@ -36,6 +38,9 @@ from liptwitch.text import edit_distance
 LEVELS = ("emergency", "crisis", "urgent", "routine")
 
 AFFIRMED, NEGATED, HYPOTHETICAL, HISTORICAL = "affirmed", "negated", "hypothetical", "historical"
+# A sign said with a certain, harmless cause in its own clause ("my lip is numb from the dentist") is CAUSED: not
+# a report. One with such a cause elsewhere in its sentence is EXPLAINED: asked about, never escalated.
+CAUSED, EXPLAINED = "caused", "explained"
 
 NEGATION_WORDS = ("no", "not", "n't", "never", "without", "none", "nor", "neither")
 PERSON_WORDS = ("my", "his", "her", "their", "our", "your", "i", "he", "she", "they", "we", "i'm", "im",
@@ -45,6 +50,13 @@ QUESTION_LABEL = "question:"  # the target label of a safety-net question's vagu
 # Context that makes a clause not a report: a question or supposition, the past, or a plain denial. The
 # contracted "n't" is left out on purpose: it is part of many signs ("can't lift", "won't move").
 NOT_REPORTING = ("HYPOTHETICAL", "HISTORICAL")
+# "wouldn't" is read as "wouldn" + "'t": the stem must never be "corrected" into another word ("couldn").
+CONTRACTION_STEMS = {"wouldn", "couldn", "shouldn", "didn", "doesn", "isn", "wasn", "weren", "hasn", "haven", "hadn",
+                     "aren", "won", "don", "can", "ain", "mustn", "needn"}
+# Words that make a harmless cause a hope rather than a fact: "I think it's from the dentist".
+HOPES = {"think", "thinks", "thought", "probably", "maybe", "might", "hope", "hoping", "guess", "reckon", "assume",
+         "assuming", "perhaps", "possibly", "wondering", "surely"}
+MIN_CLAUSE_WORDS = 4  # a shorter part of a message is read with its neighbour
 CONNECTIVES = {"but", "and", "however", "although", "though", "except", "yet", "also", "plus", "whereas", "while",
                "still", "then", "now", "-", "&", ",", ";"}
 PLAIN_DENIALS = {"no", "not", "never", "without", "denies", "deny", "none", "nothing like", "no sign of",
@@ -86,6 +98,9 @@ class Clause:
     text: str
     reporting: bool
     denied: frozenset[str] = frozenset()
+    explained: bool = False  # gives a certain, harmless cause ("numb from the dentist"): worth a question at most
+    denial: bool = False  # holds a plain denial ("no", "never", "not")
+    window: bool = False  # a stretch of a longer clause (read alone, it has lost some of its context)
 
 
 @dataclass(frozen=True)
@@ -176,10 +191,25 @@ def _context_rules() -> list[ConTextRule]:
     rules.append(ConTextRule("is it a", "HYPOTHETICAL", direction="FORWARD", pattern=what_is_it))
     rules += [ConTextRule(term, "HYPOTHETICAL", direction="BACKWARD") for term in ("mean", "means", "meaning")]
     rules += [ConTextRule(term, "HISTORICAL", direction="BIDIRECTIONAL") for term in historical]
+    # "when I was younger", "when she was a kid", "when I was at school": a time of life, not "when I was
+    # brushing my teeth" (that is tonight).
+    someone_was = [{"LOWER": "when"}, {"LOWER": {"IN": ["i", "she", "he", "they", "we"]}},
+                   {"LOWER": {"IN": ["was", "were"]}}]
     rules.append(ConTextRule("when she was younger", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
-        {"LOWER": "when"}, {"LOWER": {"IN": ["i", "she", "he", "they", "we"]}}, {"LOWER": {"IN": ["was", "were"]}},
-        {"LOWER": {"IN": ["younger", "little", "young", "small", "a", "at", "in"]}, "OP": "?"},
-        {"LOWER": {"IN": ["kid", "child", "baby", "teenager", "school"]}, "OP": "?"}]))
+        *someone_was, {"LOWER": {"IN": ["younger", "little", "young", "small", "pregnant"]}}]))
+    rules.append(ConTextRule("when she was a kid", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
+        *someone_was, {"LOWER": {"IN": ["a", "an"]}},
+        {"LOWER": {"IN": ["kid", "child", "baby", "teenager", "toddler", "teen", "student"]}}]))
+    rules.append(ConTextRule("when she was at school", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
+        *someone_was, {"LOWER": {"IN": ["at", "in"]}},
+        {"LOWER": {"IN": ["school", "primary", "uni", "university", "college", "nursery"]}}]))
+    # Lifelong, not new: "crooked in photos since I was a kid", "like I always do when I'm nervous".
+    lifelong = ["since i was a kid", "since i was a child", "since i was little", "since i was a baby",
+                "since i was a teenager", "since birth", "since i was born", "all my life", "my whole life",
+                "always been like", "always been like this", "always has been", "always have", "always had",
+                "like i always do", "as i always do", "i always do", "it always has", "always been that way"]
+    rules += [ConTextRule(term, "HISTORICAL", direction="BIDIRECTIONAL") for term in lifelong]
+
     rules.append(ConTextRule("when I was 2", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
         {"LOWER": "when"}, {"LOWER": {"IN": ["i", "she", "he", "they", "we"]}}, {"LOWER": {"IN": ["was", "were"]}},
         {"LIKE_NUM": True}]))
@@ -189,6 +219,38 @@ def _context_rules() -> list[ConTextRule]:
         {"LIKE_NUM": True}, {"LOWER": {"IN": ["years", "year", "yrs", "yr", "months"]}},
         {"LOWER": {"IN": ["ago", "back"]}}]))
     return rules
+
+
+def _explanation_patterns() -> list[list[dict]]:
+    """A certain, harmless cause said with a sign: "numb from the dentist", "couldn't breathe for laughing",
+    "arms dead from chest day". Such a sign is asked about rather than escalated (status EXPLAINED). The hopes
+    people wrap a stroke in ("slept on it funny", "probably tired", "the coffee") are not among them.
+    """
+    because = {"LOWER": {"IN": ["from", "because", "due", "after", "thanks", "with", "of", "through"]}}
+    filler = {"LOWER": {"IN": ["to", "of", "the", "my", "a", "all", "that", "this", "so", "much", "three", "two",
+                               "several", "yesterday's", "yesterdays"]}, "OP": "*"}
+    causes = ["dentist", "dentists", "dental", "filling", "fillings", "anaesthetic", "anesthetic", "numbing",
+              "novocaine", "injection", "gym", "workout", "lifting", "laughing", "laughter", "crying", "shouting",
+              "singing", "rollercoaster", "sunburn", "kneeling", "sitting", "alarm", "alarms"]
+    patterns = [[because, filler, {"LOWER": {"IN": causes}}],
+                [because, filler, {"LOWER": {"IN": ["chest", "leg", "arm", "back", "shoulder"]}}, {"LOWER": "day"}],
+                [{"LOWER": "when"}, {"LOWER": {"IN": ["i", "i'm", "im"]}},
+                 {"LOWER": {"IN": ["am", "get", "'m"]}, "OP": "?"},
+                 {"LOWER": {"IN": ["nervous", "anxious", "presenting"]}}]]
+    phrases = ["for laughing", "laughing so hard", "laughed so hard", "stage fright", "public speaking", "on stage",
+               "voice notes", "in photos", "on camera", "in pictures", "on the rollercoaster", "at the dentist",
+               "the dentist", "dentist", "root canal", "filling", "anaesthetic", "anesthetic", "novocaine", "numbing",
+               "sleep talking", "cross legged", "cross-legged", "cold sore", "hay fever"]
+    patterns += [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]
+    # "I talk gibberish in my sleep"; "my face fell when I saw my results" (not "...saw myself in the mirror").
+    patterns.append([{"LOWER": {"IN": ["talk", "talks", "talking", "talked", "mumble", "mumbles"]}},
+                     {"IS_ALPHA": True, "OP": "?"}, {"LOWER": "in"}, {"LOWER": {"IN": ["my", "his", "her", "their"]}},
+                     {"LOWER": "sleep"}])
+    patterns.append([{"LOWER": {"IN": ["face", "heart"]}}, {"LOWER": {"IN": ["fell", "dropped", "sank"]}},
+                     {"LOWER": {"IN": ["when", "as"]}}, {"LOWER": {"IN": ["i", "he", "she", "we", "they"]}},
+                     {"LOWER": {"IN": ["saw", "heard", "read", "got", "opened", "found"]}},
+                     {"LOWER": {"NOT_IN": ["myself", "himself", "herself", "it", "in"]}}])
+    return patterns
 
 
 # --- target rules from the knowledge base ---------------------------------------------------------
@@ -247,9 +309,13 @@ def _term_pattern(nlp: Language, term: str) -> list[dict]:
 class RedFlagDetector:
     def __init__(self, kb: KnowledgeBase, spacy_path: Path | str = DEFAULT_SPACY_PATH) -> None:
         self.red_flags = kb.red_flags
+        self.kb = kb
         self.nlp = spacy.load(spacy_path)
         lemmas = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
         self._english = set(lemmas.values()) | set(self.nlp.Defaults.stop_words)
+        common = Path(spacy_path) / COMMON_WORDS
+        if common.is_file():
+            self._english |= set(common.read_text(encoding="utf-8").split())
         self._lemma_forms = lemmas
         self._vocabulary = self._red_flag_vocabulary(kb)
         self.nlp.add_pipe("sentencizer")
@@ -268,6 +334,8 @@ class RedFlagDetector:
             "medspacy_context", config={"rules": None, "prune_on_target_overlap": True,
                                         "input_span_type": "group", "span_group_name": SPAN_GROUP})
         context.add(_context_rules())
+        self._explanations = Matcher(self.nlp.vocab)
+        self._explanations.add("EXPLAINED", _explanation_patterns())
         self._qualifiers = {flag.id: self._phrase_regex(flag.terms) for flag in kb.red_flags.values()
                             if flag.applies_with}
         self._past_levels = {flag.id: flag.past_level for flag in kb.red_flags.values() if flag.past_level}
@@ -285,10 +353,12 @@ class RedFlagDetector:
         return words
 
     def _is_english(self, word: str) -> bool:
-        return word in self._english or word in self._lemma_forms
+        return word in self._english or word in self._lemma_forms or word in CONTRACTION_STEMS
 
     @lru_cache(maxsize=8192)  # noqa: B019 - one detector per process; the cache is the point
     def _correct_word(self, word: str) -> str:
+        if word.endswith("in") and len(word) > 4 and word + "g" in self._english:
+            return word + "g"  # "havin a fit", "talkin funny": the dropped g
         if len(word) < 3 or word in self._vocabulary or self._is_english(word) or not word.isalpha():
             return word
         candidates = []
@@ -319,7 +389,8 @@ class RedFlagDetector:
         doc = self.nlp(normalised)
         spans = [span for span in doc.spans[SPAN_GROUP] if not span.label_.startswith(QUESTION_LABEL)]
         cues = [span for span in doc.spans[SPAN_GROUP] if span.label_.startswith(QUESTION_LABEL)]
-        findings = [self._finding(span) for span in spans]
+        explained = self._explained_clauses(doc)
+        findings = [self._finding(span, explained) for span in spans]
         findings = [f for f in findings if self._has_companion(f, normalised)]
         findings += self._qualified(findings, normalised)
         reported = [f for f in findings if f.status == AFFIRMED]
@@ -329,8 +400,12 @@ class RedFlagDetector:
         levels = {f.level for f in reported}
         level = next((candidate for candidate in LEVELS if candidate in levels), None)
         red_flags = tuple(dict.fromkeys(f.red_flag for f in reported if f.level == level))
-        questions = tuple(dict.fromkeys(span.label_.removeprefix(QUESTION_LABEL) for span in cues
-                                        if self._cue_affirmed(span)))
+        questions = [span.label_.removeprefix(QUESTION_LABEL) for span in cues
+                     if self._cue_affirmed(span) and self._clause_start(span) not in explained]
+        # A sign said with a harmless cause ("my mouth was numb from the filling") is asked about.
+        questions += [question.id for f in findings if f.status == EXPLAINED and f.level in LEVELS[:3]
+                      for question in [self.kb.question_for(f.red_flag)] if question is not None]
+        questions = tuple(dict.fromkeys(questions))
         return Assessment(level=level, red_flags=red_flags, findings=tuple(findings), questions=questions,
                           clauses=self._clauses(doc, spans))
 
@@ -341,39 +416,85 @@ class RedFlagDetector:
         return not (span._.is_negated or span._.is_hypothetical or span._.is_historical
                     or self._general_question(span) or self._family_history(span))
 
+    def _clause_start(self, entity: Span) -> int:
+        return max(b for b in self._clause_bounds(entity.doc) if b <= entity.start)
+
     def _clauses(self, doc: Doc, spans: list[Span]) -> tuple[Clause, ...]:
-        """The message cut into clauses where ConText cuts a scope (sentence ends, "but", ", my...")."""
+        """The message cut into clauses where ConText cuts a scope (sentence ends, "but", ", my..."); a
+        fragment of a few words ("my voice", "weird") joins its neighbour, as it says too little alone, unless
+        one of them reports and the other denies, asks or explains."""
+        modifiers = list(doc._.context_graph.modifiers)
+        explained = self._explained_clauses(doc)
+        parts: list[dict] = []
+        bounds = self._clause_bounds(doc)
+        for start, end in zip(bounds, bounds[1:]):  # noqa: B905 - one shorter on purpose
+            words = [t.lower_ for t in doc[start:end] if t.is_alpha and t.lower_ not in CONNECTIVES]
+            if not words:
+                continue
+            inside = [m for m in modifiers if start <= m.modifier_span[0] < end]
+            denial = any(m.category == "NEGATED_EXISTENCE"
+                         and doc[m.modifier_span[0]:m.modifier_span[1]].text in PLAIN_DENIALS for m in inside)
+            part = {"start": start, "end": end, "words": len(words), "explained": explained.get(start) == EXPLAINED,
+                    "reporting": not denial and not any(m.category in NOT_REPORTING for m in inside)
+                    and explained.get(start) != CAUSED,
+                    "denial": denial,
+                    "denied": frozenset(f.red_flag for span in spans if start <= span.start < end
+                                        for f in [self._finding(span, explained)] if f.status != AFFIRMED)}
+            if parts and (part["words"] < MIN_CLAUSE_WORDS or parts[-1]["words"] < MIN_CLAUSE_WORDS) \
+                    and (parts[-1]["reporting"], parts[-1]["explained"]) == (part["reporting"], part["explained"]):
+                last = parts[-1]
+                parts[-1] = {"start": last["start"], "end": end, "words": last["words"] + part["words"],
+                             "reporting": last["reporting"] and part["reporting"],
+                             "explained": last["explained"] or part["explained"],
+                             "denial": last["denial"] or part["denial"], "denied": last["denied"] | part["denied"]}
+            else:
+                parts.append(part)
+        return tuple(Clause(text=doc[p["start"]:p["end"]].text.strip(" ,;."), reporting=p["reporting"],
+                            denied=p["denied"], explained=p["explained"], denial=p["denial"]) for p in parts)
+
+    def _clause_bounds(self, doc: Doc) -> list[int]:
+        """Where clauses start and end: sentence starts, and where ConText cuts a scope ("but", ", my")."""
         cuts = {0, len(doc)}
         cuts.update(sentence.start for sentence in doc.sents)
-        modifiers = list(doc._.context_graph.modifiers)
-        for modifier in modifiers:
+        for modifier in doc._.context_graph.modifiers:
             if modifier.category == "TERMINATE":  # "but" | "but"; ", my" | ", " | "my"
                 cuts.update((modifier.modifier_span[0], modifier.modifier_span[0] + 1))
-        clauses = []
-        bounds = sorted(cuts)
-        for start, end in zip(bounds, bounds[1:]):  # noqa: B905 - one shorter on purpose
-            text = doc[start:end].text.strip(" ,;.")
-            if not set(text.split()) - CONNECTIVES:
-                continue
-            silenced = any(start <= m.modifier_span[0] < end and (
-                m.category in NOT_REPORTING or (m.category == "NEGATED_EXISTENCE"
-                                                and doc[m.modifier_span[0]:m.modifier_span[1]].text in PLAIN_DENIALS))
-                for m in modifiers)
-            denied = frozenset(f.red_flag for span in spans if start <= span.start < end
-                               for f in [self._finding(span)] if f.status != AFFIRMED)
-            clauses.append(Clause(text=text, reporting=not silenced, denied=denied))
-        return tuple(clauses)
+        return sorted(cuts)
 
-    def _finding(self, entity: Span) -> Finding:
+    def _explained_clauses(self, doc: Doc) -> dict[int, str]:
+        """Clauses (by their start) of a sentence that gives a certain, harmless cause: CAUSED for the clause
+        that says it, EXPLAINED for the others ("on stage my mouth goes dry, my voice shakes"). A likeness is no
+        cause ("slack, like he'd had an injection at the dentist"), nor a hope ("I think it's from the dentist").
+        """
+        bounds = self._clause_bounds(doc)
+        found: dict[int, str] = {}
+        for _, start, _ in self._explanations(doc):
+            sentence = doc[start].sent
+            clause = max(b for b in bounds if b <= start)
+            if {t.lower_ for t in doc[clause:start]} & {"like", "if", "though"} \
+                    or {t.lower_ for t in doc[sentence.start:start]} & HOPES:
+                continue
+            for bound in bounds:
+                if sentence.start <= bound < sentence.end and found.get(bound) != CAUSED:
+                    found[bound] = EXPLAINED
+            found[max(b for b in bounds if b <= start)] = CAUSED
+        return found
+
+    def _finding(self, entity: Span, explained: dict[int, str] | None = None) -> Finding:
         flag: RedFlag = self.red_flags[entity.label_]
+        cause = explained.get(self._clause_start(entity)) if explained else None
         if entity._.is_negated:
             status = NEGATED
+        elif cause == CAUSED:
+            status = CAUSED  # "wouldn't wake up through three alarms", "numb from the filling"
         elif flag.level == "crisis":
             status = AFFIRMED  # any mention of harming oneself is taken seriously, even "if..."
         elif (entity._.is_hypothetical or self._general_question(entity)) and not self._happening_now(entity):
             status = HYPOTHETICAL
         elif entity._.is_historical or self._family_history(entity):
             status = HISTORICAL
+        elif cause == EXPLAINED:
+            status = EXPLAINED
         else:
             status = AFFIRMED
         return Finding(red_flag=flag.id, level=flag.level, text=entity.text, status=status)

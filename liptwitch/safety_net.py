@@ -77,7 +77,7 @@ class SafetyNet:
     # --- training ------------------------------------------------------------------------------
 
     @classmethod
-    def train(cls, examples: Sequence[Example], kb: KnowledgeBase, regularisation: float = 8.0) -> SafetyNet:
+    def train(cls, examples: Sequence[Example], kb: KnowledgeBase, regularisation: float = 4.0) -> SafetyNet:
         texts = [_prepare(example.text) for example in examples]
         vectorizer = _vectorizer()
         features = vectorizer.fit_transform(texts)

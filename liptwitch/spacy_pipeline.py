@@ -9,6 +9,8 @@ The pipeline is a blank English tokenizer plus a lookup lemmatizer whose tables 
 
 from __future__ import annotations
 
+import gzip
+import json
 import sys
 from pathlib import Path
 
@@ -16,6 +18,11 @@ import spacy
 from spacy.language import Language
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "build" / "spacy" / "en_liptwitch"
+# English words common enough never to be a typo (spacy-lookups-data's word probabilities): the red-flag
+# detector never "corrects" them ("conscious" must not become "unconscious"). Rarer forms, where most typos
+# are ("speach", "siezure"), may be corrected.
+COMMON_WORDS = "common_words.txt"
+COMMON_WORD_LOG_PROBABILITY = -14.5
 
 
 def build_pipeline() -> Language:
@@ -27,10 +34,21 @@ def build_pipeline() -> Language:
     return nlp
 
 
+def common_words() -> list[str]:
+    import spacy_lookups_data
+
+    table = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
+    with gzip.open(table, "rt", encoding="utf-8") as file:
+        probabilities = json.load(file)
+    return sorted(word for word, log_probability in probabilities.items()
+                  if log_probability >= COMMON_WORD_LOG_PROBABILITY and word.isalpha() and word.islower())
+
+
 def main(argv: list[str]) -> int:
     target = Path(argv[0]) if argv else DEFAULT_PATH
     target.parent.mkdir(parents=True, exist_ok=True)
     build_pipeline().to_disk(target)
+    (target / COMMON_WORDS).write_text("\n".join(common_words()) + "\n", encoding="utf-8")
     print(f"spaCy pipeline written to {target}")
     return 0
 

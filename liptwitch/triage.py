@@ -15,7 +15,7 @@ never had a fit" is not a fit, whatever the words suggest to a bag of n-grams.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from liptwitch.knowledge_base import KnowledgeBase
 from liptwitch.red_flags import Assessment, Clause
@@ -23,7 +23,7 @@ from liptwitch.safety_net import NetReading
 
 # How sure the net must be (the probability of a level) to escalate on its own, and to ask.
 ESCALATE_AT = 0.6
-ASK_AT = 0.3
+ASK_AT = 0.5
 ASKED_LEVELS = ("emergency", "crisis", "urgent")  # a routine row is never worth a question before the answer
 
 
@@ -39,39 +39,73 @@ class Decision:
     confidence: float = 0.0  # the net's, when it decided
 
 
+WINDOW_WORDS, WINDOW_STEP = 8, 4
+WINDOW_ESCALATE_AT = 0.8  # a long clause is also read in overlapping windows of this many words
+
+
 def clauses_to_read(assessment: Assessment) -> list[Clause]:
-    """The clauses the net reads: each clause, and the whole message when no part of it is a denial,
-    a question or the past (a story's sign can span clauses)."""
+    """What the net reads: each clause; windows of a long clause, so that a sign is not drowned by the story
+    around it; and the whole message when no part of it is a denial, a question or the past (a story's sign
+    can span clauses)."""
     clauses = list(assessment.clauses)
-    if len(clauses) > 1 and all(clause.reporting for clause in clauses):
+    windows = []
+    for clause in clauses:
+        words = clause.text.split()
+        if len(words) > WINDOW_WORDS + WINDOW_STEP:
+            windows += [replace(clause, text=" ".join(words[start:start + WINDOW_WORDS]), window=True)
+                        for start in range(0, len(words) - WINDOW_STEP, WINDOW_STEP)]
+    if len(clauses) > 1 and all(clause.reporting and not clause.explained for clause in clauses):
         clauses.append(Clause(text=" ".join(clause.text for clause in clauses), reporting=True))
-    return clauses
+    return clauses + windows
+
+
+RANK = {"emergency": 4, "crisis": 3, "urgent": 2, "routine": 1, None: 0}
 
 
 def decide(assessment: Assessment, readings: Sequence[tuple[Clause, NetReading]], kb: KnowledgeBase,
-           escalate_at: float = ESCALATE_AT, ask_at: float = ASK_AT) -> Decision:
-    if assessment.level:
-        return Decision(level=assessment.level, red_flags=assessment.red_flags, source="detector")
-    best = _strongest(readings)
-    if best is not None and best.confidence >= escalate_at:
+           escalate_at: float = ESCALATE_AT, ask_at: float = ASK_AT, window_escalate_at: float = WINDOW_ESCALATE_AT
+           ) -> Decision:
+    """The detector's level unless the net is sure of a higher one; then the net's level; then a question.
+    A window read out of its clause must be surer to escalate on its own (`window_escalate_at`)."""
+    whole = [(clause, reading) for clause, reading in readings if not clause.window]
+    best = _strongest(whole)
+    window = _strongest([(clause, reading) for clause, reading in readings if clause.window])
+    if window is not None and (window.confidence >= window_escalate_at or best is None
+                               or best.confidence < min(window.confidence, ask_at)):
+        if best is None or window.confidence > best.confidence:
+            best = window if window.confidence >= window_escalate_at else NetReading(
+                window.red_flag, window.level, min(window.confidence, escalate_at - 1e-9), window.harmless)
+    found = assessment.level
+    if best is not None and best.confidence >= escalate_at and RANK[best.level] > RANK[found]:
         return Decision(level=best.level, red_flags=(best.red_flag,), source="net", confidence=best.confidence)
+    if found:
+        return Decision(level=found, red_flags=assessment.red_flags, source="detector")
     if best is not None and best.confidence >= ask_at and best.level in ASKED_LEVELS:
         question = kb.question_for(best.red_flag)
         if question is not None:
             return Decision(question=question.id, red_flags=(best.red_flag,), source="net",
                             confidence=best.confidence)
+    # A sign said with a certain, harmless cause ("numb from the filling") is worth a question, never an alarm.
+    explained = _strongest(readings, explained=True)
+    if explained is not None and explained.confidence >= ask_at and explained.level in ASKED_LEVELS:
+        question = kb.question_for(explained.red_flag)
+        if question is not None:
+            return Decision(question=question.id, red_flags=(explained.red_flag,), source="net",
+                            confidence=explained.confidence)
     if assessment.questions:
         return Decision(question=assessment.questions[0], source="terms")
     return Decision(informational=assessment.informational)
 
 
-def _strongest(readings: Sequence[tuple[Clause, NetReading]]) -> NetReading | None:
-    heard = [reading for clause, reading in readings if reading.red_flag and _counts(clause, reading)]
+def _strongest(readings: Sequence[tuple[Clause, NetReading]], explained: bool = False) -> NetReading | None:
+    heard = [reading for clause, reading in readings
+             if reading.red_flag and clause.explained == explained and _counts(clause, reading)]
     return max(heard, key=lambda reading: reading.confidence, default=None)
 
 
 def _counts(clause: Clause, reading: NetReading) -> bool:
-    if reading.red_flag in clause.denied:
-        return False
-    # Thoughts of self-harm count even in a question or supposition ("what if I just ended it?").
-    return clause.reporting or reading.level == "crisis"
+    if reading.level == "crisis":
+        # Thoughts of self-harm count even in a question or supposition ("what if I just ended it?", "it
+        # wouldn't matter if I didn't wake up"); only a plain denial of them silences them ("I'd never...").
+        return not (clause.denial and reading.red_flag in clause.denied)
+    return clause.reporting and reading.red_flag not in clause.denied

@@ -48,7 +48,39 @@ def test_a_question_about_a_red_flag_gets_the_warning_signs(classifier):
 def test_an_ordinary_question_keeps_its_intent(classifier):
     (parsed,) = classifier.process([message("can coffee make my lip twitch", intent="ask_cause")])
     assert parsed.get("intent")["name"] == "ask_cause"
-    assert parsed.get("red_flag_assessment") == {"level": None, "red_flags": [], "informational": False}
+    assert parsed.get("red_flag_assessment") == {"level": None, "red_flags": [], "question": None, "source": None,
+                                                  "informational": False}
+
+
+@pytest.fixture(scope="module")
+def with_net(small_safety_net):
+    return RedFlagClassifier(RedFlagClassifier.get_default_config(), None, None, net=small_safety_net)
+
+
+def test_the_safety_net_escalates_words_no_term_names(with_net):
+    (parsed,) = with_net.process([message("my mouth went slack on the left side", intent="goodbye")])
+    assert parsed.get("intent") == {"name": "red_flag_emergency", "confidence": 1.0}
+    assert [e["value"] for e in parsed.get("entities") if e["entity"] == "red_flag"] == ["RF01"]
+    assert parsed.get("red_flag_assessment")["source"] == "net"
+    assert parsed.get("model_intent")["name"] == "goodbye"
+
+
+def test_a_vague_change_gets_the_safety_net_question_first(classifier):
+    (parsed,) = classifier.process([message("hi, my tongue feels thick and strange", intent="greet")])
+    assert parsed.get("intent")["name"] == "unclear_symptom"
+    assert [e["value"] for e in parsed.get("entities") if e["entity"] == "safety_question"] == ["breathing"]
+
+
+def test_small_talk_never_answers_a_symptom(with_net):
+    for intent in ("greet", "goodbye", "thank", "bot_challenge", "stop", "nlu_fallback"):
+        (parsed,) = with_net.process([message("ok thanks. her mouth has gone all different", intent=intent)])
+        assert parsed.get("intent")["name"] in ("red_flag_emergency", "unclear_symptom"), intent
+
+
+def test_ordinary_small_talk_keeps_its_intent(with_net):
+    for text, intent in (("thanks, that helps", "thank"), ("bye for now", "goodbye"), ("hello there", "greet")):
+        (parsed,) = with_net.process([message(text, intent=intent)])
+        assert parsed.get("intent")["name"] == intent
 
 
 @pytest.mark.parametrize("said, code", [("GB", "GB"), ("uk", "GB"), ("Germany", "EU"), ("usa", "US"), ("Mars", None)])

@@ -16,10 +16,26 @@ def net(red_flag: str | None, level: str | None, confidence: float) -> NetReadin
     return NetReading(red_flag=red_flag, level=level, confidence=confidence, harmless=1 - confidence)
 
 
-def test_the_detector_decides_first(kb):
+def test_the_detector_decides_unless_the_net_is_sure_of_a_higher_level(kb):
     found = Assessment(level="urgent", red_flags=("RF13",), findings=())
-    decision = decide(found, [(REPORT, net("RF01", "emergency", 0.99))], kb)
+    decision = decide(found, [(REPORT, net("RF01", "emergency", ESCALATE_AT - 0.01))], kb)
     assert (decision.level, decision.red_flags, decision.source) == ("urgent", ("RF13",), "detector")
+    decision = decide(found, [(REPORT, net("RF01", "emergency", 0.99))], kb)
+    assert (decision.level, decision.red_flags, decision.source) == ("emergency", ("RF01",), "net")
+    decision = decide(found, [(REPORT, net("RF18", "routine", 0.99))], kb)
+    assert decision.level == "urgent"
+
+
+def test_a_routine_finding_stands_unless_the_net_is_sure_of_an_emergency(kb):
+    found = Assessment(level="routine", red_flags=("RF18",), findings=())
+    assert decide(found, [(REPORT, net("RF03", "emergency", ASK_AT + 0.01))], kb).level == "routine"
+    assert decide(found, [(REPORT, net("RF03", "emergency", ESCALATE_AT + 0.01))], kb).level == "emergency"
+
+
+def test_an_explained_sign_is_asked_about_never_escalated(kb):
+    explained = Clause(text="my mouth was numb from the filling", reporting=True, explained=True)
+    decision = decide(NOTHING, [(explained, net("RF01", "emergency", 0.99))], kb)
+    assert decision.level is None and decision.question == "fast"
 
 
 def test_a_sure_net_escalates_at_its_level(kb):
@@ -47,9 +63,11 @@ def test_a_denied_row_or_a_clause_that_reports_nothing_silences_the_net(kb):
     assert decide(NOTHING, [(question, net("RF01", "emergency", 0.99))], kb).level is None
 
 
-def test_thoughts_of_self_harm_count_even_in_a_supposition(kb):
-    supposing = Clause(text="what if i just ended it all", reporting=False)
+def test_thoughts_of_self_harm_count_even_in_a_supposition_and_only_a_plain_denial_silences_them(kb):
+    supposing = Clause(text="it wouldn't matter if i didn't wake up", reporting=False, denied=frozenset({"RF12"}))
     assert decide(NOTHING, [(supposing, net("RF12", "crisis", 0.9))], kb).level == "crisis"
+    denying = Clause(text="i'd never hurt myself", reporting=False, denied=frozenset({"RF12"}), denial=True)
+    assert decide(NOTHING, [(denying, net("RF12", "crisis", 0.9))], kb).level is None
 
 
 def test_the_strongest_clause_decides(kb):
