@@ -454,18 +454,23 @@ class RedFlagDetector:
 
     def _clause_bounds(self, doc: Doc) -> list[int]:
         """Where clauses start and end: sentence starts, and where ConText cuts a scope ("but", ", my")."""
+        if "clause_bounds" in doc.user_data:  # worked out once a message
+            return doc.user_data["clause_bounds"]
         cuts = {0, len(doc)}
         cuts.update(sentence.start for sentence in doc.sents)
         for modifier in doc._.context_graph.modifiers:
             if modifier.category == "TERMINATE":  # "but" | "but"; ", my" | ", " | "my"
                 cuts.update((modifier.modifier_span[0], modifier.modifier_span[0] + 1))
-        return sorted(cuts)
+        doc.user_data["clause_bounds"] = sorted(cuts)
+        return doc.user_data["clause_bounds"]
 
     def _explained_clauses(self, doc: Doc) -> dict[int, str]:
         """Clauses (by their start) of a sentence that gives a certain, harmless cause: CAUSED for the clause
         that says it, EXPLAINED for the others ("on stage my mouth goes dry, my voice shakes"). A likeness is no
         cause ("slack, like he'd had an injection at the dentist"), nor a hope ("I think it's from the dentist").
         """
+        if "explained_clauses" in doc.user_data:
+            return doc.user_data["explained_clauses"]
         bounds = self._clause_bounds(doc)
         found: dict[int, str] = {}
         for _, start, _ in self._explanations(doc):
@@ -478,6 +483,7 @@ class RedFlagDetector:
                 if sentence.start <= bound < sentence.end and found.get(bound) != CAUSED:
                     found[bound] = EXPLAINED
             found[max(b for b in bounds if b <= start)] = CAUSED
+        doc.user_data["explained_clauses"] = found
         return found
 
     def _finding(self, entity: Span, explained: dict[int, str] | None = None) -> Finding:
