@@ -240,7 +240,9 @@ def _explanation_patterns() -> list[list[dict]]:
     phrases = ["for laughing", "laughing so hard", "laughed so hard", "stage fright", "public speaking", "on stage",
                "voice notes", "in photos", "on camera", "in pictures", "on the rollercoaster", "at the dentist",
                "the dentist", "dentist", "root canal", "filling", "anaesthetic", "anesthetic", "novocaine", "numbing",
-               "sleep talking", "cross legged", "cross-legged", "cold sore", "hay fever"]
+               "sleep talking", "cross legged", "cross-legged", "cold sore", "hay fever", "once i calm down",
+               "when i calm down", "panic attack", "panic attacks", "in front of crowds", "in front of people",
+               "in front of everyone", "when i present", "when i'm presenting"]
     patterns += [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]
     # "I talk gibberish in my sleep"; "my face fell when I saw my results" (not "...saw myself in the mirror").
     patterns.append([{"LOWER": {"IN": ["talk", "talks", "talking", "talked", "mumble", "mumbles"]}},
@@ -315,7 +317,8 @@ class RedFlagDetector:
         self._english = set(lemmas.values()) | set(self.nlp.Defaults.stop_words)
         common = Path(spacy_path) / COMMON_WORDS
         if common.is_file():
-            self._english |= set(common.read_text(encoding="utf-8").split())
+            # Short common strings ("hed", "sik") are as often typos of a sign's words: only longer ones count.
+            self._english |= {word for word in common.read_text(encoding="utf-8").split() if len(word) >= 5}
         self._lemma_forms = lemmas
         self._vocabulary = self._red_flag_vocabulary(kb)
         self.nlp.add_pipe("sentencizer")

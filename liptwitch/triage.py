@@ -40,7 +40,8 @@ class Decision:
 
 
 WINDOW_WORDS, WINDOW_STEP = 8, 4
-WINDOW_ESCALATE_AT = 0.8  # a long clause is also read in overlapping windows of this many words
+WINDOW_ESCALATE_AT = 0.8
+FRAGMENT_WORDS = 3  # a long clause is also read in overlapping windows of this many words
 
 
 def clauses_to_read(assessment: Assessment) -> list[Clause]:
@@ -48,14 +49,16 @@ def clauses_to_read(assessment: Assessment) -> list[Clause]:
     around it; and the whole message when no part of it is a denial, a question or the past (a story's sign
     can span clauses)."""
     clauses = list(assessment.clauses)
+    if len(clauses) > 1:  # a fragment of a word or two ("do everything") says too little to be read alone
+        clauses = [clause for clause in clauses if len(clause.text.split()) >= FRAGMENT_WORDS] or clauses
     windows = []
     for clause in clauses:
         words = clause.text.split()
         if len(words) > WINDOW_WORDS + WINDOW_STEP:
             windows += [replace(clause, text=" ".join(words[start:start + WINDOW_WORDS]), window=True)
                         for start in range(0, len(words) - WINDOW_STEP, WINDOW_STEP)]
-    if len(clauses) > 1 and all(clause.reporting and not clause.explained for clause in clauses):
-        clauses.append(Clause(text=" ".join(clause.text for clause in clauses), reporting=True))
+    if len(assessment.clauses) > 1 and all(clause.reporting and not clause.explained for clause in assessment.clauses):
+        clauses.append(Clause(text=" ".join(clause.text for clause in assessment.clauses), reporting=True))
     return clauses + windows
 
 

@@ -32,5 +32,5 @@ def test_every_triage_example_escalates_at_its_level_through_the_trained_pipelin
         found = [entity["value"] for entity in parsed["entities"] if entity["entity"] == "red_flag"]
         if parsed["intent"]["name"] != f"red_flag_{level}" or flag_id not in found:
             wrong.append((flag_id, level, example, parsed["intent"]["name"], found))
-    assert len({flag_id for flag_id, _level, _example in examples}) == 21 and len(examples) >= 40
+    assert len({flag_id for flag_id, _level, _example in examples}) == 22 and len(examples) >= 43
     assert not wrong

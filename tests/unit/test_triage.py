@@ -86,5 +86,22 @@ def test_the_whole_message_is_read_too_when_every_clause_reports():
     clauses = (Clause("she got up", True), Clause("her leg gave", True))
     found = Assessment(level=None, red_flags=(), findings=(), clauses=clauses)
     assert [clause.text for clause in clauses_to_read(found)][-1] == "she got up her leg gave"
-    denied = Assessment(level=None, red_flags=(), findings=(), clauses=(Clause("no drooping", False), REPORT))
-    assert len(clauses_to_read(denied)) == 2
+    denied = Assessment(level=None, red_flags=(), findings=(), clauses=(Clause("no drooping at all", False), REPORT))
+    assert len(clauses_to_read(denied)) == 2  # no whole-message reading when a part denies
+
+
+def test_a_fragment_of_a_word_or_two_is_not_read_alone_but_a_short_message_is():
+    found = Assessment(level=None, red_flags=(), findings=(), clauses=(Clause("no weakness at all", False),
+                                                                       Clause("do everything", True)))
+    assert [clause.text for clause in clauses_to_read(found)] == ["no weakness at all"]
+    alone = Assessment(level=None, red_flags=(), findings=(), clauses=(Clause("can't breathe", True),))
+    assert [clause.text for clause in clauses_to_read(alone)] == ["can't breathe"]
+
+
+def test_a_long_clause_is_also_read_in_windows():
+    long = Clause("hi so my lip has been twitching for days and tonight the corner of my mouth would not go up", True)
+    read = clauses_to_read(Assessment(level=None, red_flags=(), findings=(), clauses=(long,)))
+    windows = [clause for clause in read if clause.window]
+    assert windows and all(len(c.text.split()) <= 8 for c in windows)
+    assert any("corner of my mouth would not go up" in " ".join(c.text for c in windows[i:i + 2])
+               for i in range(len(windows)))
