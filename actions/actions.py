@@ -155,7 +155,10 @@ class ActionAnswerQuestion(Action):
         """ "None of these": back to what the person had asked before the safety-net question."""
         interrupted, paused = interrupted_by_safety_net(tracker)
         if interrupted is None:  # a plain "no" with nothing to answer
-            dispatcher.utter_message(text=f"OK. {ANYTHING_ELSE}", buttons=MAIN_BUTTONS)
+            if tracker.active_loop_name:
+                dispatcher.utter_message(response="utter_check_didnt_understand")  # the check asks again
+            else:
+                dispatcher.utter_message(text=f"OK. {ANYTHING_ELSE}", buttons=MAIN_BUTTONS)
             return []
         dispatcher.utter_message(text=NO_SIGNS)
         if paused:

@@ -103,3 +103,55 @@ def test_emergency_advice_arrives_when_the_action_server_is_down(assistant):
     finally:
         assistant.actions.start()
         assistant.actions.wait_until_ready()
+
+
+# --- words no term names, and the safety-net question (issue 16) ------------------------------------------------
+
+ASKS = "I was laughing so hard at the film and then my speech went weird"  # a sign said beside a harmless cause
+
+
+@pytest.mark.parametrize("message, red_flag", [
+    ("my mouth went slack on the left side", "RF01"),
+    ("he keeps saying the wrong words, like mixing them up", "RF03"),
+    ("my face feels numb on one side and my lip is twitching", "RF01"),
+])
+def test_a_sign_in_words_no_term_list_names_is_escalated(assistant, message, red_flag):
+    payload = triage(assistant.send(conversation(), message))
+    assert payload["triage"] == "emergency" and red_flag in payload["red_flags"]
+
+
+def test_a_change_nobody_can_place_gets_the_safety_net_question_and_a_sign_escalates_at_once(assistant):
+    me = conversation()
+    messages = assistant.send(me, ASKS)
+    assert triage(messages)["triage"] == "ask" and triage(messages)["question"] == "fast"
+    buttons = [b["title"] for m in messages for b in m.get("buttons", [])]
+    assert buttons == ["Face drooping", "Arm or leg weak", "Speech slurred or muddled", "None of these"]
+    assert "happening now" in texts(messages)
+    assert triage(assistant.send(me, "speech slurred or muddled")) == {"triage": "emergency", "red_flags": ["RF03"]}
+
+
+def test_none_of_these_in_the_middle_of_the_check_carries_on_with_the_check(assistant):
+    me = conversation()
+    assistant.send(me, "/check_my_twitching")
+    assistant.send(me, "only my lip")
+    asked = assistant.send(me, ASKS)
+    assert triage(asked)["triage"] == "ask"
+    after = texts(assistant.send(me, "none of these"))
+    assert "If any of those signs do appear" in after and "How long has it been going on?" in after
+
+
+def test_small_talk_is_never_the_reply_to_a_symptom(assistant):
+    for message in ("thanks, my mouth went all slack", "bye, my arm is like jelly", "hi my face is drooping"):
+        messages = assistant.send(conversation(), message)
+        assert triage(messages)["triage"] in ("emergency", "ask"), message
+        assert not any(m.get("custom", {}).get("intent") in ("greet", "goodbye", "thank") for m in messages)
+
+
+def test_the_safety_net_question_is_asked_when_the_action_server_is_down(assistant):
+    assistant.actions.stop()
+    try:
+        messages = assistant.send(conversation(), ASKS)
+        assert triage(messages)["triage"] == "ask" and "None of these" in str(messages)
+    finally:
+        assistant.actions.start()
+        assistant.actions.wait_until_ready()
