@@ -146,6 +146,7 @@ def _context_rules() -> list[ConTextRule]:
         "is n't normal", "is not normal", "not right", "not fine", "not okay", "not ok", "never had this before",
         "never had this", "never happened before", "never felt", "never been like this",
         "won't stop", "won't quit", "won't go away", "wont stop", "wont quit", "doesn't stop", "doesn't go away",
+        "writing is that", "reason is that", "thing is that", "problem is that", "happened is that", "worry is that",
         "can't stop", "never stops", "never goes away", "not stopped", "hasn't stopped", "hasn't come back",
     ]
     terminate = ["but", "however", "although", "though", "except", "yet", "apart from", "aside from",
@@ -160,6 +161,7 @@ def _context_rules() -> list[ConTextRule]:
         "what causes", "can you get", "do people get", "how to recognise", "how to recognize", "look out for",
         "watch out for", "warning signs", "is it possible", "could i have", "do i have", "might have",
         "in the future", "someday", "one day", "does that mean", "is that", "asking for general knowledge",
+        "hypothetically", "if someone", "if somebody", "if a person", "when someone", "for a first aid",
         "general question", "just curious", "out of curiosity", "in general", "ever linked",
     ]
     # "is my twitch a seizure?", "could it be a fit?": asking what something is.
@@ -243,6 +245,7 @@ def _explanation_patterns() -> list[list[dict]]:
                "sleep talking", "cross legged", "cross-legged", "cold sore", "hay fever", "once i calm down",
                "when i calm down", "panic attack", "panic attacks", "in front of crowds", "in front of people",
                "in front of everyone", "when i present", "when i'm presenting"]
+    phrases += ["snore", "snores", "snoring"]
     patterns += [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]
     # "I talk gibberish in my sleep"; "my face fell when I saw my results" (not "...saw myself in the mirror").
     patterns.append([{"LOWER": {"IN": ["talk", "talks", "talking", "talked", "mumble", "mumbles"]}},
@@ -253,6 +256,24 @@ def _explanation_patterns() -> list[list[dict]]:
                      {"LOWER": {"IN": ["saw", "heard", "read", "got", "opened", "found"]}},
                      {"LOWER": {"NOT_IN": ["myself", "himself", "herself", "it", "in"]}}])
     return patterns
+
+
+def _possible_cause_patterns() -> list[list[dict]]:
+    """Harmless causes that could hide a sign as well as explain it ("a dead arm from lying on it", "out of breath
+    after my run", "choked on my water laughing"): the sign is asked about, never escalated nor settled."""
+    because = {"LOWER": {"IN": ["from", "because", "after", "cos", "since", "with"]}}
+    filler = {"LOWER": {"IN": ["i", "i'd", "id", "had", "been", "my", "a", "the", "long", "hard", "big", "of"]},
+              "OP": "*"}
+    activities = ["run", "running", "jog", "jogging", "hills", "exercise", "stairs", "sprint", "sprinting", "swim",
+                  "swimming", "football", "training", "drive", "driving", "flight", "hike", "cycling", "ride"]
+    patterns = [[because, filler, {"LOWER": {"IN": activities}}],
+                [{"LOWER": {"IN": ["lying", "lay", "laying", "lain", "sleeping", "slept", "sat", "sitting",
+                                   "leaning"]}},
+                 {"LOWER": {"IN": ["on", "awkwardly"]}}, {"LOWER": {"IN": ["it", "them", "my", "his", "her"]}}],
+                [{"LOWER": {"IN": ["laughing", "laughed", "giggling"]}}, {"LOWER": {"IN": ["at", "so", "too"]}}]]
+    phrases = ["normal for me", "which is normal", "always happens", "it always does", "once i walked around",
+               "after a long drive", "after the run", "after my run", "after running", "pins and needles went"]
+    return patterns + [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]
 
 
 # --- target rules from the knowledge base ---------------------------------------------------------
@@ -338,7 +359,8 @@ class RedFlagDetector:
                                         "input_span_type": "group", "span_group_name": SPAN_GROUP})
         context.add(_context_rules())
         self._explanations = Matcher(self.nlp.vocab)
-        self._explanations.add("EXPLAINED", _explanation_patterns())
+        self._explanations.add(CAUSED, _explanation_patterns())
+        self._explanations.add(EXPLAINED, _possible_cause_patterns())
         self._qualifiers = {flag.id: self._phrase_regex(flag.terms) for flag in kb.red_flags.values()
                             if flag.applies_with}
         self._past_levels = {flag.id: flag.past_level for flag in kb.red_flags.values() if flag.past_level}
@@ -476,7 +498,8 @@ class RedFlagDetector:
             return doc.user_data["explained_clauses"]
         bounds = self._clause_bounds(doc)
         found: dict[int, str] = {}
-        for _, start, _ in self._explanations(doc):
+        for match_id, start, _ in self._explanations(doc):
+            certain = self.nlp.vocab.strings[match_id] == CAUSED
             sentence = doc[start].sent
             clause = max(b for b in bounds if b <= start)
             if {t.lower_ for t in doc[clause:start]} & {"like", "if", "though"} \
@@ -485,7 +508,8 @@ class RedFlagDetector:
             for bound in bounds:
                 if sentence.start <= bound < sentence.end and found.get(bound) != CAUSED:
                     found[bound] = EXPLAINED
-            found[max(b for b in bounds if b <= start)] = CAUSED
+            if certain:
+                found[max(b for b in bounds if b <= start)] = CAUSED
         doc.user_data["explained_clauses"] = found
         return found
 
@@ -521,10 +545,13 @@ class RedFlagDetector:
         return (bool(words & set(FAMILY_WORDS)) and bool(words & {"had", "used"})
                 and entity.text.endswith("s") and not words & set(RECENT_WORDS))
 
-    @staticmethod
-    def _happening_now(entity: Span) -> bool:
-        """A question that says it is happening still reports it: "is he having a seizure right now?"."""
-        words = {t.lower_ for t in entity.sent}
+    def _happening_now(self, entity: Span) -> bool:
+        """A question that says it is happening still reports it: "is he having a seizure right now?". Only its
+        own clause counts: in "if someone's face drooped but it went away, should they still go?", "still" is not."""
+        bounds = self._clause_bounds(entity.doc)
+        start = max(b for b in bounds if b <= entity.start)
+        end = min(b for b in bounds if b >= entity.end)
+        words = {t.lower_ for t in entity.doc[start:end]}
         return bool(words & {"now", "currently", "having", "happening", "still"})
 
     def _has_companion(self, finding: Finding, text: str) -> bool:
