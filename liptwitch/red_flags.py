@@ -147,6 +147,7 @@ def _context_rules() -> list[ConTextRule]:
         "never had this", "never happened before", "never felt", "never been like this",
         "won't stop", "won't quit", "won't go away", "wont stop", "wont quit", "doesn't stop", "doesn't go away",
         "writing is that", "reason is that", "thing is that", "problem is that", "happened is that", "worry is that",
+        "i mean", "i meant", "he means", "she means", "he meant", "she meant", "they mean", "what i mean",
         "can't stop", "never stops", "never goes away", "not stopped", "hasn't stopped", "hasn't come back",
     ]
     terminate = ["but", "however", "although", "though", "except", "yet", "apart from", "aside from",
@@ -244,7 +245,9 @@ def _explanation_patterns() -> list[list[dict]]:
                "the dentist", "dentist", "root canal", "filling", "anaesthetic", "anesthetic", "novocaine", "numbing",
                "sleep talking", "cross legged", "cross-legged", "cold sore", "hay fever", "once i calm down",
                "when i calm down", "panic attack", "panic attacks", "in front of crowds", "in front of people",
-               "in front of everyone", "when i present", "when i'm presenting"]
+               "in front of everyone", "when i present", "when i'm presenting", "in front of a crowd",
+               "in front of an audience", "in front of the class", "lip filler", "fillers", "botox", "choked up",
+               "washing powder", "new detergent", "speech tomorrow", "best man speech"]
     phrases += ["snore", "snores", "snoring"]
     patterns += [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]
     # "I talk gibberish in my sleep"; "my face fell when I saw my results" (not "...saw myself in the mirror").
@@ -272,6 +275,7 @@ def _possible_cause_patterns() -> list[list[dict]]:
                  {"LOWER": {"IN": ["on", "awkwardly"]}}, {"LOWER": {"IN": ["it", "them", "my", "his", "her"]}}],
                 [{"LOWER": {"IN": ["laughing", "laughed", "giggling"]}}, {"LOWER": {"IN": ["at", "so", "too"]}}]]
     phrases = ["normal for me", "which is normal", "always happens", "it always does", "once i walked around",
+               "from nerves", "from anxiety", "when i'm anxious", "settles once", "it settles", "before exams",
                "after a long drive", "after the run", "after my run", "after running", "pins and needles went"]
     return patterns + [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]
 
