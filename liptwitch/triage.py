@@ -109,6 +109,9 @@ def _strongest(readings: Sequence[tuple[Clause, NetReading]], explained: bool = 
 def _counts(clause: Clause, reading: NetReading) -> bool:
     if reading.level == "crisis":
         # Thoughts of self-harm count even in a question or supposition ("what if I just ended it?", "it
-        # wouldn't matter if I didn't wake up"); only a plain denial of them silences them ("I'd never...").
-        return not (clause.denial and reading.red_flag in clause.denied)
+        # wouldn't matter if I didn't wake up"); a plain denial of them silences them ("I'd never..."), and
+        # beside any other plain denial ("my english not so good") only a sure reading counts.
+        if clause.denial:
+            return reading.red_flag not in clause.denied and reading.confidence >= WINDOW_ESCALATE_AT
+        return True
     return clause.reporting and reading.red_flag not in clause.denied
