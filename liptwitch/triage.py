@@ -79,7 +79,10 @@ def decide(assessment: Assessment, readings: Sequence[tuple[Clause, NetReading]]
             best = window if window.confidence >= window_escalate_at else NetReading(
                 window.red_flag, window.level, min(window.confidence, escalate_at - 1e-9), window.harmless)
     found = assessment.level
-    if best is not None and best.confidence >= escalate_at and RANK[best.level] > RANK[found]:
+    # Thoughts of self-harm get the crisis support as soon as the question would be asked: it holds the crisis
+    # lines either way, and "are you having thoughts of ending your life?" is the harder thing to read.
+    sure_at = ask_at if best is not None and best.level == "crisis" else escalate_at
+    if best is not None and best.confidence >= sure_at and RANK[best.level] > RANK[found]:
         return Decision(level=best.level, red_flags=(best.red_flag,), source="net", confidence=best.confidence)
     if found:
         return Decision(level=found, red_flags=assessment.red_flags, source="detector")

@@ -102,7 +102,7 @@ def test_signs_in_words_no_term_list_names_are_read_as_their_row(net, text, red_
 
 @pytest.mark.parametrize("text", ["my lip has been twitching for 3 days after too much coffee",
                                   "what causes lip twitching?", "my arms and legs are fine, it's just my lip",
-                                  "these new glasses don't fit properly", "thanks, that helps"])
+                                  "how long does lip twitching usually last?", "thanks, that helps"])
 def test_ordinary_messages_are_read_as_harmless(net, text):
     assert net.read(text).red_flag is None, net.read(text)
 

@@ -105,3 +105,8 @@ def test_a_long_clause_is_also_read_in_windows():
     assert windows and all(len(c.text.split()) <= 8 for c in windows)
     assert any("corner of my mouth would not go up" in " ".join(c.text for c in windows[i:i + 2])
                for i in range(len(windows)))
+
+
+def test_thoughts_of_self_harm_get_the_crisis_support_where_another_sign_would_get_the_question(kb):
+    decision = decide(NOTHING, [(REPORT, net("RF12", "crisis", ASK_AT + 0.01))], kb)
+    assert decision.level == "crisis" and decision.question is None
