@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ def _prepare(text: str) -> str:
 
 
 WORD_PATTERN = r"[a-z0-9']+"
+WORD_CACHE_SIZE = 50_000  # words whose character n-grams are kept (a bound, for a server that runs for months)
 CHARACTER_NGRAMS = (2, 5)
 
 
@@ -73,6 +75,7 @@ class SafetyNet:
         self._coefficients = coefficients  # (features, labels)
         self._intercepts = intercepts
         self.levels = levels  # red-flag id -> level
+        self._word_cache: dict[str, Counter[int]] = {}
 
     # --- training ------------------------------------------------------------------------------
 
@@ -102,23 +105,32 @@ class SafetyNet:
         text = _prepare(text)
         indices: list[int] = []
         values: list[float] = []
-        for name, grams, offset in (("words", _word_ngrams(text), 0),
-                                    ("characters", _character_ngrams(text), self._offset)):
-            vocabulary, idf = self._vocabularies[name], self._idf[name]
-            counts: dict[int, int] = {}
-            for gram in grams:
-                index = vocabulary.get(gram)
-                if index is not None:
-                    counts[index] = counts.get(index, 0) + 1
+        words = Counter(index for gram in _word_ngrams(text)
+                        if (index := self._vocabularies["words"].get(gram)) is not None)
+        characters: Counter[int] = Counter()
+        for word in text.split():
+            characters.update(self._character_counts(word))
+        for name, counts, offset in (("words", words, 0), ("characters", characters, self._offset)):
             if not counts:
                 continue
             part_indices = np.fromiter(counts, dtype=np.int64, count=len(counts))
             part_values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))))
-            part_values *= idf[part_indices]
+            part_values *= self._idf[name][part_indices]
             part_values /= np.sqrt(np.dot(part_values, part_values))
             indices.extend((part_indices + offset).tolist())
             values.extend(part_values.tolist())
         return np.asarray(indices, dtype=np.int64), np.asarray(values, dtype=np.float32)
+
+    def _character_counts(self, word: str) -> Counter[int]:
+        """A word's character n-grams as feature counts, worked out once: a message's clauses, windows and
+        whole text share their words."""
+        counts = self._word_cache.get(word)
+        if counts is None:
+            vocabulary = self._vocabularies["characters"]
+            counts = Counter(index for gram in _character_ngrams(word) if (index := vocabulary.get(gram)) is not None)
+            if len(self._word_cache) < WORD_CACHE_SIZE:
+                self._word_cache[word] = counts
+        return counts
 
     def probabilities(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """For each text, the probability of each label."""
