@@ -147,3 +147,20 @@ def test_another_site_adds_the_chat_with_one_script_tag(browser, page_url):
     expect(emergency).to_be_visible(timeout=ANSWER_TIMEOUT)
     expect(emergency.locator('a[href="tel:999"]')).to_be_visible()
     page.close()
+
+
+def test_the_safety_net_question_stands_out_and_its_buttons_answer_it(phone):
+    ask(phone, "I was laughing so hard at the film and then my speech went weird")
+    question = phone.locator("#webchat .rw-response.triage-ask").last
+    expect(question).to_be_visible(timeout=ANSWER_TIMEOUT)
+    expect(question.locator(".triage-banner")).to_have_text(re.compile("safety check", re.I))
+    for title in ("Face drooping", "Arm or leg weak", "Speech slurred or muddled", "None of these"):
+        expect(phone.locator(".rw-reply", has_text=title).last).to_be_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    phone.locator("#chat").screenshot(path=str(SCREENSHOTS / "phone-safety-question.png"))
+    phone.locator(".rw-reply", has_text="None of these").last.click()
+    expect(bot_messages(phone).last).to_contain_text("What would you like to know", timeout=ANSWER_TIMEOUT)
+    ask(phone, "I was laughing so hard at the film and then my speech went weird")
+    expect(phone.locator("#webchat .rw-response.triage-ask")).to_have_count(2, timeout=ANSWER_TIMEOUT)
+    phone.locator(".rw-reply", has_text="Speech slurred or muddled").last.click()
+    expect(phone.locator("#webchat .rw-response.triage-emergency").last).to_be_visible(timeout=ANSWER_TIMEOUT)

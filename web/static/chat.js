@@ -22,12 +22,14 @@
     customMessageDelay: function () { return 0; }
   }, embedded ? container : null);
 
-  // Escalation replies start with one of these signs (see utter_emergency and friends in domain.yml).
+  // Escalation replies and the safety-net question start with one of these signs (utter_emergency and friends,
+  // utter_safety_net in domain.yml).
   var LEVELS = [
     { sign: "\uD83D\uDEA8", level: "emergency", label: "Emergency: act now" },
     { sign: "\uD83D\uDC9B", level: "crisis", label: "Support is available now" },
     { sign: "\u26A0\uFE0F", level: "urgent", label: "Get medical help today" },
-    { sign: "\uD83E\uDE7A", level: "routine", label: "See a doctor soon" }
+    { sign: "\uD83E\uDE7A", level: "routine", label: "See a doctor soon" },
+    { sign: "\u2753", level: "ask", label: "Quick safety check" }  // utter_safety_net: a question before the answer
   ];
   var PHONE = /\b(999|112|911|111|000|988|811|1737|116 ?123|116 ?117|NHS 111|13 11 14|1800 022 222|0800 611 116)\b/g;
 
@@ -79,11 +81,11 @@
     if (!level) { return; }
     message.classList.add("triage", "triage-" + level.level);
     message.setAttribute("role", "alert");
+    removeLeadingSign(message, level.sign);  // the banner says it now, in words (before the banner is its first text)
     var banner = document.createElement("div");
     banner.className = "triage-banner";
     banner.textContent = level.label;
     message.insertBefore(banner, message.firstChild);
-    removeLeadingSign(message, level.sign);  // the banner says it now, in words
     linkPhoneNumbers(message);
   }
 
