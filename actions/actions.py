@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+import hmac
 import logging
+import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sanic import Sanic
+from sanic import response as sanic_response
+from sanic.exceptions import SanicException
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from liptwitch import guided_check
 from liptwitch.answers import (
+    APOLOGY,
     HOW_TO_STOP_IT,
     INTRO,
     IS_IT_SERIOUS,
@@ -29,6 +39,59 @@ from liptwitch.knowledge_base import TOPIC_KINDS, load_knowledge_base
 from liptwitch.text import PhraseMatcher
 
 logger = logging.getLogger(__name__)
+
+ACTION_TOKEN_VARIABLE, ACTION_TOKEN_HEADER = "LIPTWITCH_ACTION_TOKEN", "X-Action-Token"
+
+
+def require_the_action_token(environment: dict[str, str] | None = None) -> bool:
+    """With LIPTWITCH_ACTION_TOKEN set, the action server runs actions only for requests that bear it.
+
+    Rasa's action server has no such setting, and anyone who reaches it could otherwise run action_hand_off
+    for a made-up conversation. rasa-sdk creates its Sanic app before it imports the actions, so the check
+    is added to that app here. (In the cluster nginx checks the token too.)
+    """
+    token = (environment if environment is not None else os.environ).get(ACTION_TOKEN_VARIABLE)
+    try:
+        app = Sanic.get_app("rasa_sdk")
+    except SanicException:
+        return False  # imported outside the action server (the tests)
+    if not token:
+        return False
+
+    @app.on_request
+    async def check_the_token(request: Request) -> HTTPResponse | None:
+        if request.path == "/health":
+            return None
+        if hmac.compare_digest(request.headers.get(ACTION_TOKEN_HEADER, "").encode(), token.encode()):
+            return None
+        return sanic_response.json({"error": f"this action server needs the {ACTION_TOKEN_HEADER} header"}, status=403)
+
+    return True
+
+
+require_the_action_token()
+
+
+def never_fails(run: Callable[..., Awaitable[list[EventType]]]) -> Callable[..., Awaitable[list[EventType]]]:
+    """An action that fails sends the apology and changes nothing, so the conversation goes on as it was.
+
+    Rasa-sdk would answer the Rasa server with an error that carries the request, conversation and all, which
+    Rasa writes to its log, and the person would get nothing. The log here names the action and the kind of
+    error only, never what the person wrote.
+    """
+
+    @functools.wraps(run)
+    async def guarded(self: Action, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: dict[str, Any]) -> list[EventType]:
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except Exception as error:  # noqa: BLE001 - whatever it was, the person gets an answer
+            logger.error("%s failed (%s); the person was sent the apology.", self.name(), type(error).__name__)
+            dispatcher.messages.clear()
+            dispatcher.utter_message(text=APOLOGY)
+            return []
+
+    return guarded
 
 # Loaded once when the action server starts: a broken knowledge base stops it with a clear error.
 KNOWLEDGE_BASE = load_knowledge_base()
@@ -118,6 +181,7 @@ class ActionAnswerQuestion(Action):
     def name(self) -> str:
         return "action_answer_question"
 
+    @never_fails
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
@@ -189,14 +253,21 @@ def session_user_messages(tracker: Tracker) -> list[str]:
 
 
 HAND_OFF_CLIENT = HandOffClient.from_environment()
+HANDED_OFF = "handed_off"  # the levels already handed off in this conversation (session)
 
 
-def hand_off(tracker: Tracker, level: str, red_flags: list[str]) -> None:
-    """Tell the people behind the service, in the background (nothing when no webhook is set)."""
-    if HAND_OFF_CLIENT is None:
-        return
-    record = HAND_OFF_SUMMARISER.record(tracker.sender_id, level, red_flags, session_user_messages(tracker))
-    HAND_OFF_CLIENT.send_in_background(record)
+def hand_off(tracker: Tracker, level: str, red_flags: list[str]) -> list[EventType]:
+    """Tell the people behind the service, in the background (nothing when no webhook is set), once per
+    conversation and level: a repeated red flag repeats the advice to the person, not the call to the team."""
+    done = list(tracker.get_slot(HANDED_OFF) or [])
+    if level in done:
+        return []
+    if HAND_OFF_CLIENT is not None:
+        record = HAND_OFF_SUMMARISER.record(tracker.sender_id, level, red_flags, session_user_messages(tracker))
+        HAND_OFF_CLIENT.send_in_background(record)
+    return [SlotSet(HANDED_OFF, [*done, level])]
+
+
 
 
 class ActionHandOff(Action):
@@ -209,13 +280,13 @@ class ActionHandOff(Action):
     def name(self) -> str:
         return "action_hand_off"
 
+    @never_fails
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         level = intent.removeprefix(RED_FLAG_INTENT_PREFIX) if intent.startswith(RED_FLAG_INTENT_PREFIX) else "unknown"
         red_flags = [e["value"] for e in tracker.latest_message.get("entities", []) if e.get("entity") == "red_flag"]
-        hand_off(tracker, level, red_flags or tracker.get_slot("red_flags") or [])
-        return []
+        return hand_off(tracker, level, red_flags or tracker.get_slot("red_flags") or [])
 
 
 # --- the guided check ----------------------------------------------------------------------------
@@ -238,6 +309,10 @@ class ValidateTwitchCheckForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_twitch_check_form"
+
+    @never_fails
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return await super().run(dispatcher, tracker, domain)
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> list[str]:
@@ -303,6 +378,7 @@ class ActionTwitchCheckOutcome(Action):
     def name(self) -> str:
         return "action_twitch_check_outcome"
 
+    @never_fails
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         answers = {slot: tracker.get_slot(slot) for slot in CHECK_SLOTS}
@@ -311,10 +387,11 @@ class ActionTwitchCheckOutcome(Action):
             red_flags = [FAST_RED_FLAGS[slot] for slot in guided_check.FAST_SLOTS
                          if answers.get(slot) == guided_check.YES]
             dispatcher.utter_message(response="utter_emergency", red_flags=red_flags)
-            hand_off(tracker, "emergency", red_flags)
+            handed_off = hand_off(tracker, "emergency", red_flags)
         else:
+            handed_off = []
             if result.level == "routine":
                 dispatcher.utter_message(response="utter_routine", red_flags=[])
             dispatcher.utter_message(text=result.text,
                                      json_message={"kb_ids": list(result.kb_ids), "check": result.level})
-        return [SlotSet(slot, None) for slot in CHECK_SLOTS]  # the check can be run again
+        return [*handed_off, *(SlotSet(slot, None) for slot in CHECK_SLOTS)]  # the check can be run again

@@ -45,6 +45,12 @@ RED_FLAG_INTENT_PREFIX = "red_flag_"
 PARAGRAPH = "\n \n"
 MAX_TOPICS_PER_ANSWER = 3
 SAFETY_NET_PREFIX = "\u2695\ufe0f "  # the medical symbol marks the "see a doctor if..." line
+# What the person reads when something fails on the assistant's side, or their message cannot be read as it
+# is: never silence, and never without the one thing that matters if it is an emergency.
+APOLOGY = ("Sorry, something went wrong on my side and I couldn't answer. Please try again in a moment. If you "
+           "think this is an emergency, call your local emergency number now.")
+NOT_TEXT = ("Sorry, I can only read typed messages. Please type your question. If you think this is an emergency, "
+            "call your local emergency number now.")
 # Said before the first answer of a conversation (the greeting response says it too).
 INTRO = ("I'm the Lip Twitch Guide. I can tell you about the causes, symptoms and treatment of lip "
          "twitching and when to see a doctor. I share general information, not a diagnosis.")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import pydantic
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.slack import SlackInput
@@ -39,6 +40,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from twilio.request_validator import RequestValidator
 
+from liptwitch.answers import APOLOGY, NOT_TEXT
+from liptwitch.limits import MAX_REQUEST_BYTES, accepted_part, cut_note, sender_problem
 from liptwitch.messaging import (
     MESSENGER,
     SLACK,
@@ -56,12 +59,8 @@ from liptwitch.rasa_patches import close_kept_connections
 
 logger = logging.getLogger(__name__)
 
-# What the person reads when the message cannot be answered as it is. Neither leaves them without
-# the one thing that matters if it is an emergency.
-NOT_TEXT_REPLY = ("Sorry, I can only read typed messages. Please type your question. If you think this "
-                  "is an emergency, call your local emergency number now.")
-FAILED_REPLY = ("Sorry, something went wrong on my side and I couldn't answer. Please try again in a "
-                "moment. If you think this is an emergency, call your local emergency number now.")
+# What the person reads when the message cannot be answered as it is (liptwitch/answers.py).
+NOT_TEXT_REPLY, FAILED_REPLY = NOT_TEXT, APOLOGY
 # Telegram sends these when a chat starts and from its menu; both mean "hello".
 TELEGRAM_GREETING_COMMANDS = {"/start", "/help"}
 SEND_TRIES = 3
@@ -156,7 +155,10 @@ def answering_politely(on_new_message: Callable[[UserMessage], Awaitable[Any]],
 
 
 def settle_the_server(blueprint: Blueprint) -> None:
-    """What the server does once it has started and when it stops, for the channels that serve people.
+    """What the server does before it starts, once it has started and when it stops, for the channels that serve
+    people.
+
+    Before: requests larger than limits.MAX_REQUEST_BYTES are refused.
 
     Started (the model loaded): every object there is moves out of the garbage collector's reach. Python's full
     collection looks at every object: with TensorFlow, spaCy and the model loaded, about 600,000, which paused a turn
@@ -165,6 +167,11 @@ def settle_the_server(blueprint: Blueprint) -> None:
 
     Stopping: the connections to the action server, kept open between turns (liptwitch.rasa_patches), are closed, so
     that none is left for the interpreter to complain about."""
+
+    @blueprint.listener("before_server_start")
+    async def limit_requests(app: Any, _loop: Any) -> None:
+        # Sanic's own limit is 100 MB; a larger request is refused (413) before anything reads it.
+        app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
 
     @blueprint.listener("after_server_start")
     async def freeze(_app: Any, _loop: Any) -> None:
@@ -176,15 +183,70 @@ def settle_the_server(blueprint: Blueprint) -> None:
         await close_kept_connections()
 
 
-class Rest(RestInput):
-    """Rasa's REST channel (the same request and answer), with two changes:
+class RestRequest(pydantic.BaseModel):
+    """What the REST channel takes: Rasa's request, checked."""
 
+    sender: pydantic.StrictStr
+    message: pydantic.StrictStr
+    metadata: dict[str, Any] | None = None
+    message_id: pydantic.StrictStr | pydantic.StrictInt | None = None
+
+    @pydantic.validator("sender")
+    def _sender_names_a_conversation(cls, sender: str) -> str:  # noqa: N805 - pydantic's validator
+        problem = sender_problem(sender)
+        if problem:
+            raise ValueError(problem)
+        return sender
+
+
+def refusal(status: int, reason: str) -> HTTPResponse:
+    return response.json({"error": reason}, status=status)
+
+
+def rest_request(request: Request, token: str | None) -> RestRequest | HTTPResponse:
+    """The checked request, or the refusal to send: one line saying what is wrong, never a 500."""
+    if token and not hmac.compare_digest(request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()):
+        return refusal(401, "this channel needs 'Authorization: Bearer <the REST token>'")
+    if "application/json" not in (request.headers.get("Content-Type") or ""):
+        return refusal(415, "send the message as JSON, with 'Content-Type: application/json'")
+    try:
+        body = json.loads(request.body or b"")
+    except ValueError:
+        return refusal(400, "the body is not JSON")
+    if not isinstance(body, dict):
+        return refusal(400, "the body must be a JSON object: {\"sender\": \"...\", \"message\": \"...\"}")
+    try:
+        return RestRequest(**body)
+    except pydantic.ValidationError as error:
+        first = error.errors()[0]
+        field_name = ".".join(str(part) for part in first["loc"])
+        return refusal(400, f"'{field_name}': {first['msg']}")
+
+
+class Rest(RestInput):
+    """Rasa's REST channel (the same request and answer), with these changes:
+
+    - a request that is not the channel's shape is refused with a one-line reason (400; 415 for a body that
+      is not JSON, which also keeps other web pages from posting into a local server without asking), and
+      the conversation id is checked (limits.sender_problem): never a 500, never a shared "default"
+      conversation; with a token set (LIPTWITCH_REST_TOKEN, as `make run-platforms` and the cluster set it),
+      only requests that bear it are taken;
+    - a message longer than limits.MAX_MESSAGE_CHARACTERS is read up to there, and the answer says so;
+    - the input channel is always "rest" (Rasa takes it from the body);
     - a turn that fails gets the apology, where Rasa answers 200 with nothing and logs the message's text;
     - a request with a `message_id` that the conversation already holds is answered with what was answered
       then, not run again. nginx repeats a request on the other Rasa server when the first one dies while
       answering: if it had already stored the turn, the person would otherwise get it twice.
     Rasa's `?stream=true` is not offered.
     """
+
+    def __init__(self, token: str | None = None) -> None:
+        super().__init__()
+        self.token = token or None
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls((credentials or {}).get("token"))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
@@ -197,17 +259,21 @@ class Rest(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            body = request.json if isinstance(request.json, dict) else {}
-            sender_id, text = body.get("sender"), body.get("message")
-            message_id = body.get("message_id")
-            message_id = str(message_id)[:128] if isinstance(message_id, str | int) and message_id != "" else None
-            if message_id is not None and sender_id is not None:
+            checked = rest_request(request, self.token)
+            if isinstance(checked, HTTPResponse):
+                return checked
+            sender_id = checked.sender
+            message_id = str(checked.message_id)[:128] if checked.message_id not in (None, "") else None
+            if message_id is not None:
                 earlier = await earlier_answer(request.app, sender_id, message_id)
                 if earlier is not None:
                     return response.json(earlier)
+            text = accepted_part(checked.message)
             collector = CollectingOutputChannel()
-            await answer(UserMessage(text, collector, sender_id, input_channel=self._extract_input_channel(request),
-                                     metadata=self.get_metadata(request), message_id=message_id))
+            await answer(UserMessage(text, collector, sender_id, input_channel=self.name(),
+                                     metadata=checked.metadata, message_id=message_id))
+            if text != checked.message:
+                await collector.send_text_message(sender_id, cut_note())
             return response.json(collector.messages)
 
         return webhook
@@ -369,8 +435,11 @@ class _WebhookInput(InputChannel):
             numbered = self.picks_numbered_options(incoming)
             if numbered is not None:
                 text = pick_option(text, await last_offered_options(app, incoming.sender_id), numbered) or text
-            await on_new_message(UserMessage(text, incoming.output, incoming.sender_id, input_channel=self.name(),
+            accepted = accepted_part(text)
+            await on_new_message(UserMessage(accepted, incoming.output, incoming.sender_id, input_channel=self.name(),
                                              metadata=incoming.metadata))
+            if accepted != text:
+                await incoming.output.send_response(incoming.sender_id, {"text": cut_note()})
         except Exception:  # the person must hear something, whatever broke
             logger.exception("%s: a message could not be answered", self.name())
             try:

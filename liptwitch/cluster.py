@@ -238,6 +238,7 @@ class Cluster:
             "REDIS_PASSWORD": self.secrets["REDIS_PASSWORD"],
             "LIPTWITCH_ACTION_URL": f"http://127.0.0.1:{self.gateway_port}/webhook",
             "LIPTWITCH_ACTION_TOKEN": self.secrets["LIPTWITCH_ACTION_TOKEN"],
+            "LIPTWITCH_REST_TOKEN": self.secrets["LIPTWITCH_REST_TOKEN"],
             "LIPTWITCH_WEB_SECRET": self.secrets["LIPTWITCH_WEB_SECRET"],
             "LIPTWITCH_CORS_ORIGINS": ",".join(self.cors_origins),
             "TICKET_LOCK_LIFETIME": str(TICKET_LOCK_LIFETIME),
@@ -317,7 +318,8 @@ class Cluster:
                        [str(REPO / ".venv" / "bin" / "rasa"), "run", "actions", "--actions", "actions",
                         "--port", str(port)],
                        self.logs / f"actions-{index + 1}.log", lambda: http_ok(f"http://127.0.0.1:{port}/health"),
-                       {"SANIC_HOST": "127.0.0.1", **self.extra_environment})
+                       {"SANIC_HOST": "127.0.0.1", "LIPTWITCH_ACTION_TOKEN": self.secrets["LIPTWITCH_ACTION_TOKEN"],
+                        **self.extra_environment})
 
     def _rasa_process(self, index: int) -> Process:
         port = self.rasa_ports[index]
@@ -373,7 +375,9 @@ class Cluster:
         result = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-m", "liptwitch.channel_credentials",
                                  str(DEPLOY / "credentials.yml"), str(self.workdir / "credentials.yml")],
                                 cwd=REPO, capture_output=True, text=True,
-                                env={**os.environ, "LIPTWITCH_PUBLIC_URL": public_url, **self.extra_environment})
+                                env={**os.environ, "LIPTWITCH_PUBLIC_URL": public_url,
+                                     "LIPTWITCH_REST_TOKEN": self.secrets["LIPTWITCH_REST_TOKEN"],
+                                     **self.extra_environment})
         if result.returncode != 0:
             raise ClusterError(f"the channel credentials could not be written:\n{result.stdout}{result.stderr}")
         self.credentials_report = result.stdout

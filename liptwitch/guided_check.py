@@ -8,6 +8,7 @@ spreads is routine (see a doctor soon); otherwise self-care, with the everyday t
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ FAST_SLOTS = ("check_face", "check_arm", "check_speech")
 ROUTINE_AFTER_DAYS = 14  # TRIAGE.md RF18: twitching lasting more than 2 weeks
 EVERYDAY_TRIGGERS = ("stress", "fatigue", "caffeine", "nutrition", "medication")
 
+LONGEST_DAYS = 100 * 365  # a longer duration is taken as a slip of the keyboard, and asked again
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
             "eight": 8, "nine": 9, "ten": 10, "couple": 2, "few": 3, "several": 4, "eleven": 11, "twelve": 12}
 _UNITS = {"min": 1 / 1440, "minute": 1 / 1440, "hour": 1 / 24, "hr": 1 / 24, "day": 1, "night": 1, "week": 7,
@@ -54,7 +56,9 @@ def parse_duration_days(text: str) -> float | None:
             count = 2.0 if f"{unit}s" in words.split() else 1.0
         else:
             count = float(_NUMBERS.get(count_text, 0) or count_text) if count_text else 1.0
-        return count * _UNITS[unit]
+        days = count * _UNITS[unit]
+        # "999...9 weeks" is no answer: asked again, never stored (an infinite number broke the outcome).
+        return days if math.isfinite(days) and days <= LONGEST_DAYS else None
     for phrase in sorted(_SINCE, key=len, reverse=True):
         if re.search(rf"\b{phrase}\b", words):
             return _SINCE[phrase]

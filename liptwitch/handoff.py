@@ -16,6 +16,8 @@ import asyncio
 import logging
 import os
 import re
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -82,13 +84,35 @@ class HandOffSummariser:
                              reported_at=moment.isoformat(timespec="seconds"))
 
 
+class RateLimit:
+    """At most `per_minute` events a minute, as a bucket that refills steadily (bursts up to `per_minute`)."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.capacity, self.clock = float(per_minute), clock
+        self.tokens, self.last = float(per_minute), clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.capacity / 60)
+        self.last = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+HAND_OFFS_PER_MINUTE = 30  # per action server; the actions also send one per conversation and level only
+
+
 class HandOffClient:
-    """Posts hand-off records to the configured webhook, retrying with exponential back-off."""
+    """Posts hand-off records to the configured webhook, retrying with exponential back-off, at most
+    HAND_OFFS_PER_MINUTE a minute: a flood of made-up emergencies must not flood the people on call."""
 
     def __init__(self, url: str, token: str | None = None, attempts: int = 5, first_delay: float = 0.5,
-                 timeout: float = 5.0) -> None:
+                 timeout: float = 5.0, per_minute: int = HAND_OFFS_PER_MINUTE) -> None:
         self.url, self.token = url, token
         self.attempts, self.first_delay, self.timeout = attempts, first_delay, timeout
+        self.limit = RateLimit(per_minute)
         self._tasks: set[asyncio.Task] = set()
 
     @classmethod
@@ -98,8 +122,12 @@ class HandOffClient:
             return None
         return cls(url, os.environ.get(TOKEN_VARIABLE) or None)
 
-    def send_in_background(self, record: HandOffRecord) -> asyncio.Task:
-        """Starts posting and returns at once; the task is kept until it ends."""
+    def send_in_background(self, record: HandOffRecord) -> asyncio.Task | None:
+        """Starts posting and returns at once; the task is kept until it ends. None when over the rate limit."""
+        if not self.limit.take():
+            logger.error("Hand-off for conversation %s (%s) not sent: more than %d a minute.",
+                         record.conversation_id, record.level, int(self.limit.capacity))
+            return None
         task = asyncio.get_running_loop().create_task(self.send(record))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -29,6 +29,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from liptwitch import rasa_patches, safety_corpus, safety_net, triage
 from liptwitch.answers import ASK_WARNING_SIGNS, RED_FLAG_INTENT_PREFIX, TOPIC_ENTITY
 from liptwitch.knowledge_base import DEFAULT_DIRECTORY, load_knowledge_base
+from liptwitch.limits import MAX_MESSAGE_CHARACTERS, accepted_part
 from liptwitch.safety_net import SafetyNet
 from liptwitch.text import PhraseMatcher, country_code
 
@@ -122,43 +123,27 @@ def _red_flag_detector(directory: str) -> Any:
     return RedFlagDetector(load_knowledge_base(directory))
 
 
-FULL_TEXT_ASSESSMENT = "red_flag_assessment_of_full_text"
-
-
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class LongMessageCap(_RulesComponent):
-    """Caps how much of a long message the NLU pipeline reads, after the red-flag detector read all of it.
+    """Caps how much of a message the NLU pipeline reads: the channels' own limit, again, for any way in.
 
-    First in the pipeline. A long message costs every component time (a flood of them, a whole server),
-    so the rest of the pipeline reads only its first `max_characters`, cut at a word. But a warning sign
-    at the end of a long, worried message must still be heard: the detector reads the whole message
-    first, and RedFlagClassifier uses that reading. nginx caps the request itself (deploy/).
+    First in the pipeline. A long message costs every component time (a flood of them, a whole server). The
+    channels already cut a message to limits.MAX_MESSAGE_CHARACTERS and tell the person (liptwitch/channels.py);
+    this holds for anything that reaches the pipeline another way (Rasa's HTTP API, `rasa shell`).
     """
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"max_characters": 1000, "knowledge_base": None}
+        return {"max_characters": MAX_MESSAGE_CHARACTERS}
 
     def process(self, messages: list[Message]) -> list[Message]:
-        limit = int(self.config.get("max_characters") or 1000)
+        limit = int(self.config.get("max_characters") or MAX_MESSAGE_CHARACTERS)
         for message in messages:
             text = message.get(TEXT) or ""
-            if len(text) <= limit:
-                continue
-            detector = _red_flag_detector(str(self.config.get("knowledge_base") or DEFAULT_DIRECTORY))
-            message.set(FULL_TEXT_ASSESSMENT, detector.assess(text))
-            message.set(TEXT, cap_text(text, limit), add_to_output=True)
-            message.set("text_capped_from", len(text), add_to_output=True)
+            if len(text) > limit:
+                message.set(TEXT, accepted_part(text, limit), add_to_output=True)
+                message.set("text_capped_from", len(text), add_to_output=True)
         return messages
-
-
-def cap_text(text: str, limit: int) -> str:
-    """The first `limit` characters of `text`, cut after a whole word where there is one."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    space = cut.rfind(" ")
-    return cut[:space].rstrip() if space > limit // 2 else cut
 
 
 SAFETY_NET_FILES = (Path(__file__).resolve().parent.parent / "data" / "safety_net",)
@@ -255,9 +240,9 @@ class RedFlagClassifier(GraphComponent):
             self._classify(message)
         return messages
 
-    def decide(self, text: str, assessment: Any = None) -> tuple[Any, triage.Decision, float]:
+    def decide(self, text: str) -> tuple[Any, triage.Decision, float]:
         """The detector's assessment, the decision, and the net's strongest confidence in a sign."""
-        assessment = assessment or self.detector.assess(text)
+        assessment = self.detector.assess(text)
         readings = []
         if self.net is not None and assessment.level not in ("emergency", "crisis"):
             clauses = triage.clauses_to_read(assessment)
@@ -268,8 +253,7 @@ class RedFlagClassifier(GraphComponent):
         return assessment, decision, symptom
 
     def _classify(self, message: Message) -> None:
-        # A message LongMessageCap shortened was assessed whole, before it was cut.
-        assessment, decision, symptom = self.decide(message.get(TEXT) or "", message.get(FULL_TEXT_ASSESSMENT))
+        assessment, decision, symptom = self.decide(message.get(TEXT) or "")
         message.set("red_flag_assessment", {
             "level": decision.level, "red_flags": list(decision.red_flags), "question": decision.question,
             "source": decision.source, "informational": decision.informational}, add_to_output=True)

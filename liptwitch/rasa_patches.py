@@ -4,8 +4,9 @@ Rasa has no setting for any of them. The first two matter for safety, the others
 (bench/RESULTS.md, "Where a turn's time goes"); each has unit tests that compare it with Rasa's own result:
 
 1. A message starting with "/" is read as an intent command and skips the NLU pipeline, so
-   "/goodbye my face is drooping" would never reach the red-flag detector. Buttons send exactly
-   "/intent" or "/intent{...}"; words after the command mean a person typed it, and it is read.
+   "/goodbye my face is drooping" would never reach the red-flag detector, and anyone could set the
+   red-flag intents and entities themselves. Only the assistant's own button payloads are commands
+   (liptwitch/commands.py); anything else, with words after it on any line or not, is read as text.
 2. The socket.io channel sends a reply's custom payload with `emit(event, **payload)`, which raises
    TypeError for any payload but Rasa's own internal shape: the turn stops half-way and its events
    (the conversation's context) are lost. The payload is sent as `{"custom": payload}` instead.
@@ -53,22 +54,25 @@ import aiohttp
 import ujson
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
 from rasa.shared.core.events import UserUttered
-from rasa.shared.nlu.constants import ACTION_NAME, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.constants import ACTION_NAME, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 
-def keep_text_after_intent_commands() -> None:
+def read_only_offered_commands_as_commands() -> None:
     from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    from liptwitch.commands import offered_command
+    from liptwitch.knowledge_base import load_knowledge_base
 
     original = YAMLStoryReader.unpack_regex_message
     if getattr(original, "_keeps_text", False):
         return
+    topic_ids = frozenset(load_knowledge_base().items)
 
     def unpack_regex_message(message: Message, *args: Any, **kwargs: Any) -> Message:
-        text = (message.get(TEXT) or "").strip()
-        match = YAMLStoryReader._regex_message_pattern().match(text) if text.startswith("/") else None
-        if match and (match.group("rest").strip() or " " in match.group(INTENT_NAME_KEY).strip()):
-            return message  # words after the command: a person's message, for the NLU pipeline
+        text = message.get(TEXT) or ""
+        if text.lstrip().startswith("/") and not offered_command(text, topic_ids):
+            return message  # not one of the assistant's buttons: a person's text, for the NLU pipeline
         return original(message, *args, **kwargs)
 
     unpack_regex_message._keeps_text = True  # type: ignore[attr-defined]
@@ -729,7 +733,7 @@ async def close_kept_connections() -> None:
 
 
 def apply() -> None:
-    keep_text_after_intent_commands()
+    read_only_offered_commands_as_commands()
     send_custom_payloads_over_socketio()
     keep_applied_events_and_past_states_and_copy_trackers_quickly()
     validate_action_responses_with_one_validator()

@@ -30,6 +30,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from liptwitch.knowledge_base import KnowledgeBase, RedFlag
+from liptwitch.limits import accepted_part
 from liptwitch.spacy_pipeline import COMMON_WORDS
 from liptwitch.spacy_pipeline import DEFAULT_PATH as DEFAULT_SPACY_PATH
 from liptwitch.text import edit_distance
@@ -414,7 +415,8 @@ class RedFlagDetector:
     # reading ----------------------------------------------------------------------------------
 
     def assess(self, text: str) -> Assessment:
-        normalised = self.normalise(text or "")
+        """What `text` says about red flags. Reads at most limits.MAX_MESSAGE_CHARACTERS: its time is bounded."""
+        normalised = self.normalise(accepted_part(text or ""))
         doc = self.nlp(normalised)
         spans = [span for span in doc.spans[SPAN_GROUP] if not span.label_.startswith(QUESTION_LABEL)]
         cues = [span for span in doc.spans[SPAN_GROUP] if span.label_.startswith(QUESTION_LABEL)]

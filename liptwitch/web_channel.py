@@ -37,7 +37,8 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic_cors.core import SANIC_CORS_EVALUATED
 
-from liptwitch.channels import answering_politely, settle_the_server
+from liptwitch.channels import NOT_TEXT_REPLY, answering_politely, settle_the_server
+from liptwitch.limits import MAX_REQUEST_BYTES, accepted_part, cut_note
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +175,8 @@ class WebChatInput(SocketIOInput):
         # Rasa passes [] (no Origin check at all); engine.io refuses the handshake, polling or websocket,
         # of any other origin with "400 Not an accepted origin", and tells browsers which origin it allows.
         sio.eio.cors_allowed_origins = self.cors_origins
+        # A frame larger than this closes the socket before anything reads it (engine.io's own limit is 1 MB).
+        sio.eio.max_http_buffer_size = MAX_REQUEST_BYTES
         _answer_own_cors_headers(sio.eio)
 
         async def conversation_for(sid: str, token: object = None) -> str:
@@ -206,22 +209,28 @@ class WebChatInput(SocketIOInput):
             await confirm(sid, await conversation_for(sid, token))
 
         async def handle_message(sid: str, data: Any) -> None:
-            if not isinstance(data, dict):
-                logger.warning(f"Socket {sid} sent a {self.user_message_evt} that is not an object; it is ignored.")
-                return
             session = await sio.get_session(sid, namespace=self.namespace)
             conversation_id = session.get(_CONVERSATION)
             if conversation_id is None:  # no session_request first: the server still chooses
                 conversation_id = await conversation_for(sid)
                 await confirm(sid, conversation_id)
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            text = data.get("message") if isinstance(data, dict) else None
+            if not isinstance(text, str):  # not silence: the person is told what can be read
+                logger.warning(f"Socket {sid} sent a {self.user_message_evt} with no text message; it was not read.")
+                await output.send_text_message(conversation_id, NOT_TEXT_REPLY)
+                return
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):  # as Rasa's channel: the widget may send it as JSON text
                 try:
                     metadata = json.loads(metadata)
                 except ValueError:
                     metadata = {}
-            await answer(UserMessage(data.get("message", ""), SocketIOOutput(sio, self.bot_message_evt),
-                                             conversation_id, input_channel=self.name(), metadata=metadata))
+            accepted = accepted_part(text)
+            await answer(UserMessage(accepted, output, conversation_id, input_channel=self.name(),
+                                     metadata=metadata if isinstance(metadata, dict) else {}))
+            if accepted != text:
+                await output.send_text_message(conversation_id, cut_note())
 
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)

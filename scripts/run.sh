@@ -8,7 +8,20 @@ rasa_port=${RASA_PORT:-5005}
 action_port=${ACTION_PORT:-5055}
 web_port=${WEB_PORT:-8080}
 credentials=${CREDENTIALS:-credentials.yml}  # `make run-platforms` adds the messaging platforms
-mkdir -p logs
+# The servers listen on this machine only, unless told otherwise (LIPTWITCH_INTERFACE=0.0.0.0 behind a proxy).
+interface=${LIPTWITCH_INTERFACE:-127.0.0.1}
+mkdir -p logs build
+
+# The action server runs actions only for the Rasa server: a token made for this run, which Rasa sends in a
+# header (the endpoints file below adds it to endpoints.yml) and the action server checks (actions/actions.py).
+export LIPTWITCH_ACTION_TOKEN=${LIPTWITCH_ACTION_TOKEN:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+endpoints=build/endpoints.run.yml
+"$venv/bin/python" - endpoints.yml "$endpoints" <<'PY'
+import sys, yaml
+endpoints = yaml.safe_load(open(sys.argv[1]))
+endpoints["action_endpoint"]["headers"] = {"X-Action-Token": "${LIPTWITCH_ACTION_TOKEN}"}  # Rasa fills it in
+yaml.safe_dump(endpoints, open(sys.argv[2], "w"), sort_keys=False)
+PY
 
 pids=()
 stop() {
@@ -30,18 +43,19 @@ for port in "$rasa_port" "$action_port" "$web_port"; do
 done
 
 echo "==> Starting the action server on port $action_port (log: logs/actions.log)"
-"$venv/bin/rasa" run actions --actions actions --port "$action_port" >logs/actions.log 2>&1 &
+SANIC_HOST=$interface "$venv/bin/rasa" run actions --actions actions --port "$action_port" >logs/actions.log 2>&1 &
 pids+=($!)
 echo "==> Starting the Rasa server on port $rasa_port (log: logs/rasa.log)"
 # The pages that may talk to Rasa: the chat page by default; an embedding site adds its own origin
 # (comma-separated). The chat socket checks them itself (liptwitch/web_channel.py), REST by --cors.
 export LIPTWITCH_CORS_ORIGINS=${LIPTWITCH_CORS_ORIGINS:-http://localhost:$web_port,http://127.0.0.1:$web_port}
 read -ra cors_origins <<<"${LIPTWITCH_CORS_ORIGINS//,/ }"  # commas and spaces separate them
-"$venv/bin/rasa" run --model "$model" --port "$rasa_port" --credentials "$credentials" \
-  --endpoints endpoints.yml --cors "${cors_origins[@]}" >logs/rasa.log 2>&1 &
+"$venv/bin/rasa" run --model "$model" --interface "$interface" --port "$rasa_port" --credentials "$credentials" \
+  --endpoints "$endpoints" --cors "${cors_origins[@]}" >logs/rasa.log 2>&1 &
 pids+=($!)
 echo "==> Starting the chat page on port $web_port (log: logs/web.log)"
-"$venv/bin/python" web/serve.py --port "$web_port" --socket-url "http://localhost:$rasa_port" >logs/web.log 2>&1 &
+"$venv/bin/python" web/serve.py --host "$interface" --port "$web_port" --socket-url "http://localhost:$rasa_port" \
+  >logs/web.log 2>&1 &
 pids+=($!)
 
 echo -n "==> Waiting for the assistant to be ready"

@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import NO_SIGNS, ActionAnswerQuestion
-from liptwitch.answers import INTRO
+from liptwitch.answers import APOLOGY, INTRO
 from tests.helpers import REPO
 
 FIXTURES = REPO / "tests" / "fixtures" / "trackers"
@@ -152,3 +152,35 @@ def test_a_plain_no_with_nothing_asked_offers_the_topics(domain):
     assert messages[0]["text"].startswith("OK.") and len(messages[0]["buttons"]) == 3 and events == []
     messages, _ = run_tracker(none_of_these_after(None, loop="twitch_check_form"), domain)
     assert messages[0]["response"] == "utter_check_didnt_understand"
+
+
+# --- hardening: an action that fails, a hand-off asked for twice ------------------------------------------------
+
+
+def test_an_action_that_fails_sends_the_apology_and_changes_nothing(domain, monkeypatch):
+    import actions.actions as module
+
+    def broken(*args, **kwargs):
+        raise OverflowError("a number too large")
+
+    monkeypatch.setattr(module.ANSWERER, "respond", broken)
+    messages, events = run(ActionAnswerQuestion(), "first_question_about_coffee", domain)
+    assert [m["text"] for m in messages] == [APOLOGY] and events == []
+
+
+def test_a_hand_off_goes_once_per_conversation_and_level(domain):
+    from actions.actions import ActionHandOff
+
+    def escalated(handed_off: list[str]) -> Tracker:
+        tracker = none_of_these_after(None)
+        tracker.latest_message = {"text": "my face is drooping", "intent": {"name": "red_flag_emergency"},
+                                  "entities": [{"entity": "red_flag", "value": "RF01"}]}
+        tracker.slots = {"handed_off": handed_off}
+        return tracker
+
+    dispatcher = CollectingDispatcher()
+    first = asyncio.run(ActionHandOff().run(dispatcher, escalated([]), domain))
+    assert first == [{"event": "slot", "timestamp": None, "name": "handed_off", "value": ["emergency"]}]
+    assert asyncio.run(ActionHandOff().run(dispatcher, escalated(["emergency"]), domain)) == []
+    again = asyncio.run(ActionHandOff().run(dispatcher, escalated(["urgent"]), domain))
+    assert again[0]["value"] == ["urgent", "emergency"]

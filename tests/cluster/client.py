@@ -31,7 +31,7 @@ class ClusterClient:
         if server is None:
             url, headers = f"{self.cluster.url}/webhooks/rest/webhook", self.auth
         else:
-            url, headers = f"{self.cluster.rasa_urls[server]}/webhooks/rest/webhook", {}
+            url, headers = f"{self.cluster.rasa_urls[server]}/webhooks/rest/webhook", self.auth  # Rasa checks it too
         # A message id of its own, as a client should send: if nginx has to repeat the request on the other
         # server, the turn is not run twice (liptwitch.channels.Rest).
         body = {"sender": sender, "message": message, "message_id": uuid.uuid4().hex}

@@ -287,9 +287,10 @@ def test_the_rest_channel_is_only_for_holders_of_the_rest_token(cluster, client)
 def test_cors_allows_the_configured_origins_only(cluster):
     url = f"{cluster.rasa_urls[1]}/webhooks/rest/webhook"
     body = {"sender": new_conversation("cors"), "message": "hello"}
-    allowed = requests.post(url, json=body, headers={"Origin": cluster.cors_origins[0]}, timeout=30)
+    token = {"Authorization": f"Bearer {cluster.secrets['LIPTWITCH_REST_TOKEN']}"}
+    allowed = requests.post(url, json=body, headers={"Origin": cluster.cors_origins[0], **token}, timeout=30)
     assert allowed.headers.get("Access-Control-Allow-Origin") == cluster.cors_origins[0]
-    other = requests.post(url, json=body, headers={"Origin": "https://elsewhere.example"}, timeout=30)
+    other = requests.post(url, json=body, headers={"Origin": "https://elsewhere.example", **token}, timeout=30)
     assert "Access-Control-Allow-Origin" not in other.headers
 
 

@@ -74,7 +74,7 @@ def platform_api():
 def assistant(tmp_path_factory, hand_off_receiver, platform_api):
     workdir = tmp_path_factory.mktemp("servers")
     environment = {"LIPTWITCH_HANDOFF_URL": hand_off_receiver.url, "LIPTWITCH_HANDOFF_TOKEN": "test-token",
-                   **platform_api.environment}
+                   "LIPTWITCH_REST_TOKEN": "test-rest-token", **platform_api.environment}
     # The credentials as `make run-platforms` writes them, from deploy/credentials.yml.
     credentials = workdir / "credentials.yml"
     selected = subprocess.run([sys.executable, "-m", "liptwitch.channel_credentials",

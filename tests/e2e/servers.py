@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,12 +36,13 @@ class Server(Process):
 class Assistant:
     """A running assistant: the Rasa server's base URL and the servers behind it."""
 
-    def __init__(self, rasa: Server, actions: Server, url: str, page_port: int) -> None:
+    def __init__(self, rasa: Server, actions: Server, url: str, page_port: int, rest_token: str | None = None) -> None:
         self.rasa, self.actions, self.url = rasa, actions, url
+        self.rest_headers = {"Authorization": f"Bearer {rest_token}"} if rest_token else {}
         self.page_port = page_port  # serve the tests' chat page here: its origin is the one the chat socket allows
 
     def send(self, sender: str, message: str, **extra: object) -> list[dict]:
-        response = requests.post(f"{self.url}/webhooks/rest/webhook",
+        response = requests.post(f"{self.url}/webhooks/rest/webhook", headers=self.rest_headers,
                                  json={"sender": sender, "message": message, **extra}, timeout=30)
         response.raise_for_status()
         return response.json()
@@ -55,10 +57,13 @@ def running_assistant(workdir: Path, environment: dict[str, str] | None = None,
     rasa_port, action_port, page_port = free_port(), free_port(), free_port()
     # As `make run`: only the chat page's own origins may open the chat socket (liptwitch/web_channel.py).
     origins = f"http://127.0.0.1:{page_port},http://localhost:{page_port}"
-    environment = {"LIPTWITCH_CORS_ORIGINS": origins, **(environment or {})}
+    # As `make run`: the action server runs actions only for requests bearing the run's token.
+    environment = {"LIPTWITCH_CORS_ORIGINS": origins, "LIPTWITCH_ACTION_TOKEN": secrets.token_hex(16),
+                   **(environment or {})}
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
                          "  enable_selective_domain: true\n"
+                         "  headers:\n    X-Action-Token: ${LIPTWITCH_ACTION_TOKEN}\n"
                          "nlg:\n  type: liptwitch.rasa_nlg.SlotValueNaturalLanguageGenerator\n"
                          "tracker_store:\n  type: liptwitch.tracker_store.CachedSQLTrackerStore\n"
                          f"  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n")
@@ -75,7 +80,8 @@ def running_assistant(workdir: Path, environment: dict[str, str] | None = None,
         for server in servers:
             server.start()
         wait_until_ready(servers, START_TIMEOUT)
-        yield Assistant(rasa, actions, f"http://127.0.0.1:{rasa_port}", page_port)
+        yield Assistant(rasa, actions, f"http://127.0.0.1:{rasa_port}", page_port,
+                        environment.get("LIPTWITCH_REST_TOKEN"))
     finally:
         for server in reversed(servers):
             server.stop()

@@ -164,3 +164,19 @@ def test_the_safety_net_question_stands_out_and_its_buttons_answer_it(phone):
     expect(phone.locator("#webchat .rw-response.triage-ask")).to_have_count(2, timeout=ANSWER_TIMEOUT)
     phone.locator(".rw-reply", has_text="Speech slurred or muddled").last.click()
     expect(phone.locator("#webchat .rw-response.triage-emergency").last).to_be_visible(timeout=ANSWER_TIMEOUT)
+
+
+def test_the_pages_country_picks_the_emergency_number(browser, page_url, assistant):
+    page = browser.new_page(viewport=PHONE)
+    # A site in the US sets its country (web/serve.py --country US): here config.js is answered as it would be.
+    page.route("**/config.js", lambda route: route.fulfill(
+        content_type="text/javascript",
+        body=f'window.LIPTWITCH_CONFIG = {{"socketUrl": "{assistant.url}", "country": "US"}};\n'))
+    page.goto(page_url)
+    expect(bot_messages(page).first).to_contain_text("not a diagnosis", timeout=ANSWER_TIMEOUT)
+    ask(page, "my mums face has dropped on one side")
+    emergency = page.locator("#webchat .rw-response.triage-emergency").last
+    expect(emergency).to_be_visible(timeout=ANSWER_TIMEOUT)
+    expect(emergency.locator('a[href="tel:911"]')).to_be_visible()
+    expect(emergency).not_to_contain_text("999")
+    page.close()

@@ -58,11 +58,17 @@ def test_twilio_checks_the_public_url_or_the_url_the_proxy_received():
 
 def test_a_platform_without_its_variables_is_left_out_and_says_what_it_needs():
     selected, report = select(DEPLOY_CREDENTIALS, {"SLACK_BOT_TOKEN": "xoxb-1"})
-    # The web chat and REST always run; no messaging platform does without its variables.
-    assert set(yaml.safe_load(selected)) == {"liptwitch.channels.Rest", "liptwitch.web_channel.WebChatInput"}
+    # The web chat always runs; REST only with its token; no messaging platform without its variables.
+    assert set(yaml.safe_load(selected)) == {"liptwitch.web_channel.WebChatInput"}
+    assert any(line.startswith("Rest is left out: set LIPTWITCH_REST_TOKEN") for line in report)
     assert ('Slack is left out: set SLACK_SIGNING_SECRET to turn it on (README, "Messaging platforms").'
             in report)
     assert "Twilio is left out: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN to turn it on" in " ".join(report)
+
+
+def test_rest_runs_beside_the_platforms_only_with_its_token():
+    selected, _ = select(DEPLOY_CREDENTIALS, {"LIPTWITCH_REST_TOKEN": "t" * 32})
+    assert yaml.safe_load(selected)["liptwitch.channels.Rest"] == {"token": "${LIPTWITCH_REST_TOKEN}"}
 
 
 def test_a_platform_with_its_variables_is_kept_with_the_secrets_left_in_the_environment():
@@ -92,7 +98,7 @@ def test_rasa_starts_its_channels_from_the_selected_credentials(tmp_path):
          "print(' '.join(ch.name() for ch in c(None, sys.argv[1])))", str(target)],
         env={**environment, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}, cwd=REPO,
         capture_output=True, text=True, check=True)
-    assert loaded.stdout.split() == ["rest", "socketio", "telegram"]
+    assert loaded.stdout.split() == ["socketio", "telegram"]  # no REST token, no REST channel
 
 
 SERVER_FREEZE_CHECK = """

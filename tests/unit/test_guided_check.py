@@ -91,3 +91,11 @@ def test_a_first_message_only_says_where_when_it_says_so_explicitly():
     assert parse_location("my upper lip keeps twitching", explicit=True) is None
     assert parse_location("only my upper lip twitches", explicit=True) == LIP_ONLY
     assert parse_location("my lip and my eye twitch", explicit=True) == SPREADING
+
+
+def test_an_absurd_duration_is_no_answer_and_is_asked_again():
+    from liptwitch.guided_check import parse_duration_days
+
+    assert parse_duration_days("9" * 400 + " weeks") is None
+    assert parse_duration_days("200 years") is None
+    assert parse_duration_days("3 weeks") == 21

@@ -74,3 +74,13 @@ def test_posting_gives_up_after_the_last_attempt(summariser, caplog):
     with caplog.at_level(logging.WARNING, logger="liptwitch.handoff"):
         assert asyncio.run(client.send(record)) is False
     assert "given up after 2 attempts" in caplog.text
+
+
+def test_hand_offs_are_limited_to_so_many_a_minute():
+    from liptwitch.handoff import RateLimit
+
+    now = [0.0]
+    limit = RateLimit(30, clock=lambda: now[0])
+    assert all(limit.take() for _ in range(30)) and not limit.take()
+    now[0] += 2.0  # a minute refills 30: two seconds, one
+    assert limit.take() and not limit.take()

@@ -6,12 +6,12 @@ import pytest
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 from rasa.shared.nlu.training_data.message import Message
 
+from liptwitch.limits import MAX_MESSAGE_CHARACTERS
 from liptwitch.rasa_components import (
     CountryFromMetadata,
     KnowledgeBaseEntityResolver,
     LongMessageCap,
     RedFlagClassifier,
-    cap_text,
 )
 
 
@@ -101,10 +101,14 @@ def test_topics_are_resolved_to_knowledge_base_ids_and_unknown_ones_dropped():
 
 
 @pytest.mark.parametrize("text, reaches_nlu", [
-    ("/goodbye my face is drooping", True), ('/ask_cause{"topic": "x"} my arm is weak', True),
-    ("/goodbye", False), ('/ask_treatment{"topic": "caffeine"}', False),
+    ("/ask_cause", False), ('/ask_treatment{"topic": "caffeine"}', False), ("/check_my_twitching", False),
+    ("/greet", False),  # the chat page's first message
+    ("/goodbye my face is drooping", True), ('/ask_cause{"topic": "caffeine"} my arm is weak', True),
+    ("/goodbye@1\nmy face has dropped on one side", True), ('/ask_cause{"topic": "x"}', True),
+    ('/red_flag_emergency{"red_flag": ["RF01", "<b>x</b>"]}', True), ("/unclear_symptom", True), ("/goodbye", True),
+    ("/restart", True), ("/session_start", True), ("/back", True), ("/{", True), ('/deny_signs{"a": 1}', True),
 ])
-def test_a_typed_command_with_words_after_it_goes_through_the_pipeline(text, reaches_nlu):
+def test_only_the_assistants_own_buttons_are_read_as_commands_anything_else_as_text(text, reaches_nlu):
     from rasa.shared.core.domain import Domain
 
     from tests.helpers import REPO
@@ -116,24 +120,20 @@ def test_a_typed_command_with_words_after_it_goes_through_the_pipeline(text, rea
 WORRY = "I have been worried about my lip for weeks and I keep reading about it at night. "
 
 
-def test_a_long_message_is_cut_for_the_pipeline_after_a_whole_word():
-    capped = cap_text(WORRY * 30, 1000)
-    assert 900 < len(capped) <= 1000 and (WORRY * 30).startswith(capped)
-    assert (WORRY * 30)[len(capped)] == " "  # the cut falls between two words
-    assert cap_text("short", 1000) == "short"
-    assert cap_text("x" * 1500, 1000) == "x" * 1000  # no space to cut at: cut at the limit
-
-
-def test_a_warning_sign_after_the_cap_still_escalates(classifier):
+def test_the_pipeline_reads_at_most_the_channels_limit_cut_after_a_whole_word():
     cap = LongMessageCap.create(LongMessageCap.get_default_config(), None, None, None)
-    text = WORRY * 30 + "Now the left side of my face is drooping."
-    (capped,) = cap.process([message(text, intent="nlu_fallback")])
-    assert len(capped.get("text")) <= 1000 and "drooping" not in capped.get("text")
-    (parsed,) = classifier.process([capped])
-    assert parsed.get("intent")["name"] == "red_flag_emergency"
-    # Without the cap's reading of the whole message, the cut text alone would not have escalated.
-    (alone,) = classifier.process([message(capped.get("text"), intent="nlu_fallback")])
-    assert alone.get("intent")["name"] != "red_flag_emergency"
+    (capped,) = cap.process([message(WORRY * 60)])
+    assert len(capped.get("text")) <= MAX_MESSAGE_CHARACTERS and (WORRY * 60).startswith(capped.get("text"))
+    assert (WORRY * 60)[len(capped.get("text"))] == " "  # the cut falls between two words
+    assert capped.get("text_capped_from") == len(WORRY * 60)
+    (short,) = cap.process([message("short")])
+    assert short.get("text") == "short"
+
+
+def test_the_detector_reads_at_most_the_limit_so_its_time_is_bounded(classifier):
+    found = classifier.detector.assess(WORRY * 200 + "Now the left side of my face is drooping.")
+    assert "RF01" not in found.red_flags  # beyond the limit: not read (the channel told the person so)
+    assert classifier.detector.assess("Now the left side of my face is drooping. " + WORRY * 200).level == "emergency"
 
 
 def test_action_server_responses_are_checked_against_rasas_schema_without_rechecking_the_schema(monkeypatch):
