@@ -1,6 +1,6 @@
-"""Where a turn's time goes, early in a conversation and after 200 turns.
+"""Where a turn's time goes, early in a conversation and after 200 (or PROFILE_TURNS) turns.
 
-    .venv/bin/python bench/profile_turn.py [MODEL [TRACKER_STORE_CLASS]]
+    [PROFILE_TURNS=1000] .venv/bin/python bench/profile_turn.py [MODEL [TRACKER_STORE_CLASS]]
 
 Loads the trained assistant in-process with the tracker store of endpoints.yml (SQLite, in a temporary
 file) and a real action server, holds one 200-turn conversation (bench/performance.py's turns), and
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from tests.e2e.servers import Server, free_port  # noqa: E402
 PHASES: dict[str, float] = defaultdict(float)
 # As endpoints.yml; `bench/profile_turn.py MODEL rasa.core.tracker_store.SQLTrackerStore` for Rasa's own.
 TRACKER_STORE = sys.argv[2] if len(sys.argv) > 2 else "liptwitch.tracker_store.CachedSQLTrackerStore"
+LENGTH = int(os.environ.get("PROFILE_TURNS", "200"))
 
 
 def timed(owner: type, name: str, phase: str) -> None:
@@ -91,7 +93,7 @@ async def converse(model: Path, workdir: Path, action_url: str) -> list[dict[str
     timed(RemoteAction, "_action_call_format", "  of which: the request JSON")
     timed(MessageProcessor, "handle_message", "whole turn")
     turns = []
-    for index in range(200):
+    for index in range(LENGTH):
         PHASES.clear()
         await agent.handle_text(TURNS[index % len(TURNS)], sender_id="profile")
         turns.append(dict(PHASES))
@@ -114,7 +116,7 @@ def main() -> int:
         finally:
             actions.stop()
     phases = list(dict.fromkeys(phase for turn in turns for phase in turn))
-    windows = {"turns 2-11": turns[1:11], "turns 191-200": turns[190:200]}
+    windows = {"turns 2-11": turns[1:11], f"turns {LENGTH - 9}-{LENGTH}": turns[LENGTH - 10:LENGTH]}
     print(f"| phase (median ms per turn) | {' | '.join(windows)} |\n|---|---|---|")
     for phase in phases:
         cells = [f"{1000 * statistics.median(t.get(phase, 0.0) for t in window):.1f}" for window in windows.values()]

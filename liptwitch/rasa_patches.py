@@ -22,7 +22,8 @@ Rasa has no setting for any of them. The first two matter for safety, the others
    event encoded once.
 6. The policies deep-copy and format the whole history for debug logs even when debug logging is off; they
    now do so only when it is on. The memoization policy encodes the whole history to look it up among the
-   memorized ones even when it is longer than all of them; it now answers "not memorized" at once.
+   memorized ones even when it is longer than all of them; it now answers "not memorized" at once, and builds the
+   states of only as much of the history as its longest memorized one (and one more).
 7. Rasa runs each prediction graph (the NLU pipeline, the policies) through dask's parallel scheduler; they run
    in order instead, each node once, as dask's synchronous scheduler would.
 8. Loading the NLU model, Rasa trains it one step to create its variables (tracing the whole training graph:
@@ -129,12 +130,13 @@ def copy_only_the_states_a_max_history_keeps() -> None:
                           use_text_for_last_user_input: bool = False, ignore_rule_only_turns: bool = False,
                           rule_only_data: dict[str, Any] | None = None,
                           ignore_action_unlikely_intent: bool = False) -> list[list]:
-        if (type(self) is not MaxHistoryTrackerFeaturizer or not self.max_history or ignore_action_unlikely_intent
+        if (type(self) is not MaxHistoryTrackerFeaturizer or not self.max_history
                 or not all(keeps_states(tracker) for tracker in trackers)):
             return original(self, trackers, domain, use_text_for_last_user_input, ignore_rule_only_turns,
                             rule_only_data, ignore_action_unlikely_intent)
         return [latest_prediction_states(self, tracker, domain, use_text_for_last_user_input, ignore_rule_only_turns,
-                                         rule_only_data, self.max_history) for tracker in trackers]
+                                         rule_only_data, self.max_history, ignore_action_unlikely_intent)
+                for tracker in trackers]
 
     prediction_states._tail_only = True  # type: ignore[attr-defined]
     prediction_states.rasas = original  # type: ignore[attr-defined]
@@ -147,12 +149,25 @@ def keeps_states(tracker: Any) -> bool:
 
 
 def latest_prediction_states(featurizer: Any, tracker: Any, domain: Any, use_text_for_last_user_input: bool,
-                             ignore_rule_only_turns: bool, rule_only_data: dict[str, Any] | None, last: int) -> list:
+                             ignore_rule_only_turns: bool, rule_only_data: dict[str, Any] | None, last: int,
+                             ignore_action_unlikely_intent: bool = False) -> list:
     """Rasa's `MaxHistoryTrackerFeaturizer.prediction_states` for one tracker, on its `last` kept states only:
-    create the states (here cut at once), cut them, choose text or intent for the last user input."""
+    create the states (here cut at once), leave out action_unlikely_intent (the memoization policy asks for that:
+    the cut then reaches back further, until `last` states remain or the conversation is used up), cut them, choose
+    text or intent for the last user input."""
     from liptwitch import rasa_states
 
-    states = rasa_states.past_states(tracker, domain, False, ignore_rule_only_turns, rule_only_data, last=last)
+    if not ignore_action_unlikely_intent:
+        states = rasa_states.past_states(tracker, domain, False, ignore_rule_only_turns, rule_only_data, last=last)
+    else:
+        taken = last
+        while True:
+            tail = rasa_states.past_states(tracker, domain, False, ignore_rule_only_turns, rule_only_data, last=taken)
+            states = featurizer._remove_action_unlikely_intent_from_states(tail)
+            if len(states) >= last or len(tail) < taken:
+                break
+            taken *= 2
+        states = states[-last:]
     featurizer._choose_last_user_input([states], use_text_for_last_user_input)
     return states
 
@@ -245,12 +260,19 @@ class EncodedJSON:
         return self.text
 
 
+# The latest events of a session the action server is sent (30 to 60 turns): what its actions read (this turn, the
+# safety-net question before it, recent messages for a hand-off summary). A request no longer grows with the
+# conversation: after 1,000 turns it had carried 7,000 events, 15 ms of every turn to build and read.
+EVENTS_FOR_THE_ACTION_SERVER = 300
+
+
 def events_for_the_action_server(events: Any) -> EncodedJSON:
-    """A session's events as sent to the action server, encoded: the current turn (from the latest user message)
-    whole, earlier ones with only what is read of them. Their parse data, bot texts and policy details are most of a
-    long session's request, which Rasa would encode and the action server decode on every call. An earlier event's
-    encoding is made once and kept on it: encoding them all again took 0.7 ms a call after 200 turns."""
-    events = list(events)
+    """A session's latest events (EVENTS_FOR_THE_ACTION_SERVER) as sent to the action server, encoded: the current
+    turn (from the latest user message) whole, earlier ones with only what is read of them. Their parse data, bot
+    texts and policy details are most of a long session's request, which Rasa would encode and the action server
+    decode on every call. An earlier event's encoding is made once and kept on it: encoding them all again took 0.7
+    ms a call after 200 turns."""
+    events = list(events)[-EVENTS_FOR_THE_ACTION_SERVER:]
     latest_user = next((index for index in range(len(events) - 1, -1, -1) if isinstance(events[index], UserUttered)),
                        0)
     encoded = [_compact_json(event) for event in events[:latest_user]]
@@ -323,6 +345,28 @@ def recall_only_histories_as_short_as_memorized_ones() -> None:
 
     _recall_states._bounded = True  # type: ignore[attr-defined]
     MemoizationPolicy._recall_states = _recall_states  # type: ignore[method-assign]
+
+    rasas_states = MemoizationPolicy._prediction_states
+
+    def _prediction_states(self: MemoizationPolicy, tracker: Any, domain: Any,
+                           use_text_for_last_user_input: bool = False,
+                           rule_only_data: dict[str, Any] | None = None) -> list:
+        # Without a max history the featurizer builds the states of the whole conversation, which cannot be found
+        # once it is longer than every memorized one: the last (that many + 1) states give the same answer.
+        from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+        from rasa.core.policies.policy import SupportedData
+
+        most = most_states_memorized(self)
+        featurizer = self.featurizer
+        if (type(self) is not MemoizationPolicy or type(featurizer) is not MaxHistoryTrackerFeaturizer
+                or featurizer.max_history is not None or most == float("inf") or not keeps_states(tracker)):
+            return rasas_states(self, tracker, domain, use_text_for_last_user_input, rule_only_data)
+        ml_only = self.supported_data() == SupportedData.ML_DATA
+        return latest_prediction_states(featurizer, tracker, domain, use_text_for_last_user_input, ml_only,
+                                        rule_only_data, int(most) + 1, ignore_action_unlikely_intent=ml_only)
+
+    _prediction_states.rasas = rasas_states  # type: ignore[attr-defined]
+    MemoizationPolicy._prediction_states = _prediction_states  # type: ignore[method-assign]
 
 
 def most_states_memorized(policy: Any) -> float:

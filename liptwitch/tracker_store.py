@@ -3,15 +3,13 @@
 Rasa's SQLTrackerStore rebuilds the tracker at the start of each turn: it reads every event of the
 session, decodes it and replays it. After 200 turns that takes about 90 ms, the largest part of a
 turn (bench/RESULTS.md, "Where a turn's time goes"). This store keeps each tracker it saved in
-memory and hands it back next turn. Before reusing it, it checks that the database still holds
-exactly the events it held when the tracker was saved: the number of events of the current session,
-the highest event id and the latest event time, read in one query, must all be unchanged.
+memory and hands it back next turn. Before reusing it, it checks that nothing was written to the
+conversation since: the id and time of its latest event, one row read through an index (so the check
+costs the same after 1,000 turns as after one), must be those of the last event this server wrote.
 
-- if another Rasa server wrote to the conversation since, the count and the highest id differ, and
-  the tracker is read again;
+- if another Rasa server wrote to the conversation since (a turn, or a new session), the latest id
+  differs, and the tracker is read again;
 - if a turn failed before saving, the tracker holds events the database lacks, and it is read again;
-- if a new session started, the database's count covers the new session only, and the tracker is
-  read again;
 - if the conversation was deleted (liptwitch.retention) and the person wrote again through another
   server, the new events have new ids and later times even when their number is the same, so the
   deleted conversation is never handed back. Both are compared because SQLite, unlike PostgreSQL,
@@ -24,8 +22,8 @@ together the two queries were a sixth of the Rasa server's time. The check at th
 snapshot with the database, so a snapshot that could be wrong (another server wrote in between, a clock went
 back) only means the conversation is read again.
 
-The database stays the one source of truth. The cache holds at most `cache_size` conversations, the
-least recently used leaving first.
+The database stays the one source of truth. The cache holds at most `cache_size` conversations and
+`cache_events` events in all, the least recently used leaving first.
 """
 
 from __future__ import annotations
@@ -51,6 +49,10 @@ def write_ahead_log(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Events the cache keeps across all its conversations (a turn adds 5 to 10): about 100 MB of trackers at most.
+CACHE_EVENTS = 100_000
+
+
 class StoredSession(NamedTuple):
     """What the database holds of a conversation's current session, enough to tell any change."""
 
@@ -60,7 +62,7 @@ class StoredSession(NamedTuple):
 
 
 class CachedSQLTrackerStore(SQLTrackerStore):
-    def __init__(self, *args: Any, cache_size: int = 1000, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cache_size: int = 1000, cache_events: int = CACHE_EVENTS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Rasa's engine, with two changes. pool_pre_ping: after the database restarts, a pooled connection is
         # tested and replaced before a turn uses it, so the service recovers by itself. hide_parameters: an error
@@ -80,12 +82,19 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if sqlite_file:
             sa.event.listen(self.engine, "connect", write_ahead_log)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-        self.cache_size = int(cache_size)
+        self.cache_size, self.cache_events = int(cache_size), int(cache_events)
         # sender id -> (the tracker, what the database held of it); no tracker: the database held nothing
         self._cache: OrderedDict[str, tuple[DialogueStateTracker | None, StoredSession]] = OrderedDict()
+        self._cached_events = 0  # the events of every tracker kept: what the cache's memory grows with
 
         self._stored_session_statement, self._current_session_statement = self._current_session_statements()
         self._insert_event = self.SQLEvent.__table__.insert()
+        events = self.SQLEvent.__table__
+        # The check before reusing a kept tracker reads one row through this index, however long the conversation.
+        sa.Index("ix_events_sender_id_id", events.c.sender_id, events.c.id).create(self.engine, checkfirst=True)
+        self._latest_row_statement = (sa.select(events.c.id, events.c.timestamp)
+                                      .where(events.c.sender_id == sa.bindparam("sender_id"))
+                                      .order_by(events.c.id.desc()).limit(1))
 
     def _current_session_statements(self) -> tuple[sa.sql.Select, sa.sql.Select]:
         """Two queries over the events of a conversation's current session, which Rasa's
@@ -107,14 +116,27 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         with self.engine.connect() as connection:
             return StoredSession(*connection.execute(self._stored_session_statement, {"sender_id": sender_id}).one())
 
-    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+    def _latest_row(self, sender_id: str) -> tuple[int | None, float | None]:
+        """The id and time of the conversation's latest event, or (None, None)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(self._latest_row_statement, {"sender_id": sender_id}).first()
+        return (row.id, row.timestamp) if row is not None else (None, None)
+
+    def _take(self, sender_id: str) -> tuple[DialogueStateTracker | None, StoredSession] | None:
         cached = self._cache.pop(sender_id, None)
+        if cached is not None:
+            self._cached_events -= cached[1].event_count
+        return cached
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        cached = self._take(sender_id)
         if cached is not None and cached[0] is not None:
             tracker, stored_when_saved = cached
             # The length catches a turn that changed the tracker in memory but failed before saving.
             unchanged_in_memory = len(tracker.events) == stored_when_saved.event_count
-            if unchanged_in_memory and self._stored_session(sender_id) == stored_when_saved:
-                self._cache[sender_id] = cached
+            latest = (stored_when_saved.highest_id, stored_when_saved.latest_timestamp)
+            if unchanged_in_memory and self._latest_row(sender_id) == latest:
+                self._keep(sender_id, tracker, stored_when_saved)
                 return tracker
         tracker, stored = self._read_current_session(sender_id)
         if tracker is not None and len(tracker.events) == stored.event_count:
@@ -140,11 +162,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def _keep(self, sender_id: str, tracker: DialogueStateTracker | None, stored: StoredSession) -> None:
         """Keep the conversation's tracker with what the database holds of it (no tracker: it holds nothing)."""
         self._cache[sender_id] = (tracker, stored)
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+        self._cached_events += stored.event_count
+        # Bounded by count and by size: a few very long conversations must not hold the memory of thousands.
+        while len(self._cache) > self.cache_size or (self._cached_events > self.cache_events and len(self._cache) > 1):
+            _, (_, dropped) = self._cache.popitem(last=False)
+            self._cached_events -= dropped.event_count
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        cached = self._cache.pop(tracker.sender_id, None)
+        cached = self._take(tracker.sender_id)
         # What the database held when this very tracker was last checked against it or saved, or when it held
         # nothing of the conversation (the tracker is then a new one).
         known = cached[1] if cached is not None and (cached[0] is tracker or cached[0] is None) else None

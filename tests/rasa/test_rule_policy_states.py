@@ -67,3 +67,30 @@ def test_the_rule_policy_predicts_from_the_latest_states_as_from_all_of_them(mon
             assert (RulePolicy._get_possible_keys.rasas(policy, rules, states[-cut:])
                     == RulePolicy._get_possible_keys.rasas(policy, rules, states))
     assert compared > 350 and longer_than_the_cut > 0.8 * compared  # most predictions were made on cut states
+
+
+def test_the_memoization_policy_predicts_from_the_states_it_can_match_as_from_all_of_them(monkeypatch):
+    """Built from only as many of the latest states as its longest memorized history (and one more), its answer
+    is the one it gives built from all of them, after every event of long conversations."""
+    from rasa.core.policies.memoization import MemoizationPolicy
+
+    agent = Agent.load(str(MODEL))
+    policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+                  if type(node._component) is MemoizationPolicy)
+    domain = agent.domain
+    most = rasa_patches.most_states_memorized(policy)
+    compared = longer = 0
+    for events in long_conversations(domain, joined=8)[:6]:
+        tracker = DialogueStateTracker("long", domain.slots)
+        for event in events:
+            tracker.update(event)
+            if not isinstance(event, ActionExecuted | UserUttered):
+                continue
+            ours = policy.predict_action_probabilities(tracker, domain)
+            with monkeypatch.context() as rasas:
+                rasas.setattr(MemoizationPolicy, "_prediction_states", MemoizationPolicy._prediction_states.rasas)
+                theirs = policy.predict_action_probabilities(tracker, domain)
+                longer += len(policy._prediction_states(tracker, domain)) > most + 1
+            assert ours == theirs, (len(tracker.events), event)
+            compared += 1
+    assert compared > 100 and longer > 50  # many were built from the cut states

@@ -97,10 +97,33 @@ def test_a_max_history_featurizer_gets_the_prediction_states_rasa_cuts_from_all(
             for featurizer in featurizers:
                 for use_text in (False, True):
                     for arguments in (ARGUMENTS[0], ARGUMENTS[2]):
-                        ours = featurizer.prediction_states([tracker], domain, use_text, **arguments)
-                        assert ours == rasas(featurizer, [tracker], domain, use_text, **arguments)
-                        checked += 1
-    assert checked >= 450 * 8
+                        for unlikely in (False, True):  # the memoization policy asks without action_unlikely_intent
+                            ours = featurizer.prediction_states([tracker], domain, use_text, **arguments,
+                                                                ignore_action_unlikely_intent=unlikely)
+                            assert ours == rasas(featurizer, [tracker], domain, use_text, **arguments,
+                                                 ignore_action_unlikely_intent=unlikely)
+                            checked += 1
+    assert checked >= 450 * 16
+
+
+def test_states_without_action_unlikely_intent_reach_back_far_enough(domain):
+    """Leaving out action_unlikely_intent, the cut reaches back until the max history is full: as Rasa's."""
+    from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+    from rasa.shared.core.events import UserUttered
+
+    rasas = MaxHistoryTrackerFeaturizer.prediction_states.rasas
+    featurizer = MaxHistoryTrackerFeaturizer(max_history=5)
+    tracker = DialogueStateTracker("test", domain.slots)
+    tracker.update(ActionExecuted("action_listen"))
+    for turn in range(4):
+        tracker.update(UserUttered(f"question {turn}", {"name": "ask_cause"}))
+        for _ in range(6):
+            tracker.update(ActionExecuted("action_unlikely_intent"))
+        tracker.update(ActionExecuted("action_answer_question"))
+        tracker.update(ActionExecuted("action_listen"))
+    ours = featurizer.prediction_states([tracker], domain, ignore_action_unlikely_intent=True)
+    assert ours == rasas(featurizer, [tracker], domain, ignore_action_unlikely_intent=True)
+    assert len(ours[0]) == 5
 
 
 HISTORY_REWRITES = {

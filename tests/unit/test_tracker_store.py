@@ -99,6 +99,20 @@ def test_the_cache_keeps_the_most_recent_conversations_only(database):
     assert asyncio.run(server.retrieve("c")) is trackers["c"]
 
 
+def test_the_cache_is_bounded_by_the_events_it_holds_not_only_by_the_conversations(database):
+    server = CachedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=database, cache_events=40)
+    long = start(server, "long")
+    for number in range(10):  # a long conversation...
+        turn(long, f"question {number}")
+    asyncio.run(server.save(long))
+    short = start(server, "short")
+    turn(short, "what causes it?")
+    asyncio.run(server.save(short))
+    assert server._cached_events <= 40
+    assert asyncio.run(server.retrieve("short")) is short  # ...leaves first, the recent short one stays
+    assert asyncio.run(server.retrieve("long")) is not long
+
+
 def said(tracker) -> list[str]:
     return [event.text for event in tracker.events if isinstance(event, UserUttered)]
 
