@@ -69,9 +69,11 @@ def running_assistant(workdir: Path, environment: dict[str, str] | None = None,
                          f"  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n")
     actions = Server("action server",
                      [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-                     f"http://127.0.0.1:{action_port}/health", workdir / "actions.log", environment)
+                     f"http://127.0.0.1:{action_port}/health", workdir / "actions.log",
+                     {"SANIC_HOST": "127.0.0.1", **environment})
     rasa = Server("Rasa server",
-                  [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
+                  [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--interface", "127.0.0.1", "--port",
+                   str(rasa_port),
                    "--endpoints", str(endpoints), "--credentials", str(credentials),
                    "--cors", *environment["LIPTWITCH_CORS_ORIGINS"].split(",")],
                   f"http://127.0.0.1:{rasa_port}/", workdir / "rasa.log", environment)
