@@ -60,6 +60,7 @@ HOPES = {"think", "thinks", "thought", "probably", "maybe", "might", "hope", "ho
 MIN_CLAUSE_WORDS = 4  # a shorter part of a message is read with its neighbour
 CONNECTIVES = {"but", "and", "however", "although", "though", "except", "yet", "also", "plus", "whereas", "while",
                "still", "then", "now", "-", "&", ",", ";"}
+NOT_AN_INABILITY_AFTER = {"can", "could", "would", "will", "is", "are", "was", "were", "am", "'s", "'re"}
 PLAIN_DENIALS = {"no", "not", "never", "without", "denies", "deny", "none", "nothing like", "no sign of",
                  "no signs of", "free of", "negative for", "nor", "neither"}
 QUESTION_STARTERS = ("is", "are", "can", "could", "would", "will", "does", "do", "should", "what", "how",
@@ -164,6 +165,7 @@ def _context_rules() -> list[ConTextRule]:
         "watch out for", "warning signs", "is it possible", "could i have", "do i have", "might have",
         "in the future", "someday", "one day", "does that mean", "is that", "asking for general knowledge",
         "hypothetically", "if someone", "if somebody", "if a person", "when someone", "for a first aid",
+        "turn into", "turns into", "lead to", "leads to", "develop into", "progress to", "asking for the future",
         "general question", "just curious", "out of curiosity", "in general", "ever linked",
     ]
     # "is my twitch a seizure?", "could it be a fit?": asking what something is.
@@ -175,6 +177,8 @@ def _context_rules() -> list[ConTextRule]:
     historical = [
         "years ago", "year ago", "months ago", "month ago", "as a child", "as a kid", "as a teenager",
         "when i was younger", "when i was a kid", "when i was little", "in the past", "history of",
+        "in her twenties", "in his twenties", "in my twenties", "in her thirties", "in his thirties", "in my thirties",
+        "in her teens", "in his teens", "in my teens", "in her forties", "in his forties", "in my forties",
         "used to", "fully recovered", "recovered", "runs in my family", "runs in the family",
         "in my family", "last year", "passed away", "died", "long time ago", "ages ago", "decades ago",
         "back in", "previously had", "once had", "years back", "run in families", "runs in families",
@@ -191,7 +195,7 @@ def _context_rules() -> list[ConTextRule]:
         {"LOWER": {"IN": list(PERSON_WORDS) + ["it", "it's", "its", "the", "this", "now", "suddenly", "all",
                                                "everything", "then", "today", "tonight", "yesterday"]}}]))
     # Short scope: "what does facial droop mean?" informs; "what do I do, my son is having a seizure" alarms.
-    rules += [ConTextRule(term, "HYPOTHETICAL", direction="FORWARD", max_scope=5) for term in hypothetical]
+    rules += [ConTextRule(term, "HYPOTHETICAL", direction="FORWARD", max_scope=7) for term in hypothetical]
     rules.append(ConTextRule("is it a", "HYPOTHETICAL", direction="FORWARD", pattern=what_is_it))
     rules += [ConTextRule(term, "HYPOTHETICAL", direction="BACKWARD") for term in ("mean", "means", "meaning")]
     rules += [ConTextRule(term, "HISTORICAL", direction="BIDIRECTIONAL") for term in historical]
@@ -248,8 +252,10 @@ def _explanation_patterns() -> list[list[dict]]:
                "when i calm down", "panic attack", "panic attacks", "in front of crowds", "in front of people",
                "in front of everyone", "when i present", "when i'm presenting", "in front of a crowd",
                "in front of an audience", "in front of the class", "lip filler", "fillers", "botox", "choked up",
-               "washing powder", "new detergent", "speech tomorrow", "best man speech"]
-    phrases += ["snore", "snores", "snoring"]
+               "washing powder", "new detergent", "speech tomorrow", "best man speech", "in public", "bruised",
+               "bruise", "hit in the mouth", "laughing so much", "laughed so much", "seen a ghost"]
+    # A snoring noise can follow a fit: only a snorer's snoring explains anything.
+    phrases += ["snores so loud", "snores so loudly", "when he snores", "when she snores", "his snoring", "her snoring"]
     patterns += [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]
     # "I talk gibberish in my sleep"; "my face fell when I saw my results" (not "...saw myself in the mirror").
     patterns.append([{"LOWER": {"IN": ["talk", "talks", "talking", "talked", "mumble", "mumbles"]}},
@@ -463,8 +469,7 @@ class RedFlagDetector:
             if not words:
                 continue
             inside = [m for m in modifiers if start <= m.modifier_span[0] < end]
-            denial = any(m.category == "NEGATED_EXISTENCE"
-                         and doc[m.modifier_span[0]:m.modifier_span[1]].text in PLAIN_DENIALS for m in inside)
+            denial = any(m.category == "NEGATED_EXISTENCE" and self._plain_denial(doc, m.modifier_span) for m in inside)
             part = {"start": start, "end": end, "words": len(words), "explained": explained.get(start) == EXPLAINED,
                     "reporting": not denial and not any(m.category in NOT_REPORTING for m in inside)
                     and explained.get(start) != CAUSED,
@@ -482,6 +487,15 @@ class RedFlagDetector:
                 parts.append(part)
         return tuple(Clause(text=doc[p["start"]:p["end"]].text.strip(" ,;."), reporting=p["reporting"],
                             denied=p["denied"], explained=p["explained"], denial=p["denial"]) for p in parts)
+
+    @staticmethod
+    def _plain_denial(doc: Doc, span: tuple[int, int]) -> bool:
+        """ "no", "never", "not"...: a denial, but for "not" after "could", "can", "will", "is"... ("could not pick
+        it up", "is not listening"), which says what someone cannot do, as "couldn't" does."""
+        text = doc[span[0]:span[1]].text
+        if text == "not" and span[0] > 0 and doc[span[0] - 1].lower_ in NOT_AN_INABILITY_AFTER:
+            return False
+        return text in PLAIN_DENIALS
 
     def _clause_bounds(self, doc: Doc) -> list[int]:
         """Where clauses start and end: sentence starts, and where ConText cuts a scope ("but", ", my")."""
@@ -508,7 +522,9 @@ class RedFlagDetector:
             certain = self.nlp.vocab.strings[match_id] == CAUSED
             sentence = doc[start].sent
             clause = max(b for b in bounds if b <= start)
-            if {t.lower_ for t in doc[clause:start]} & {"like", "if", "though"} \
+            before = {t.lower_ for t in doc[clause:start]}
+            # A likeness, a denied cause ("I haven't been to the dentist") or a hope is no cause.
+            if before & {"like", "if", "though", "n't", "not", "never", "no"} \
                     or {t.lower_ for t in doc[sentence.start:start]} & HOPES:
                 continue
             for bound in bounds:

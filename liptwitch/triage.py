@@ -40,7 +40,7 @@ class Decision:
 
 
 WINDOW_WORDS, WINDOW_STEP = 8, 4
-WINDOW_ESCALATE_AT = 0.8
+WINDOW_ESCALATE_AT = 0.7
 FRAGMENT_WORDS = 3  # a long clause is also read in overlapping windows of this many words
 
 
@@ -70,20 +70,19 @@ def decide(assessment: Assessment, readings: Sequence[tuple[Clause, NetReading]]
            ) -> Decision:
     """The detector's level unless the net is sure of a higher one; then the net's level; then a question.
     A window read out of its clause must be surer to escalate on its own (`window_escalate_at`)."""
-    whole = [(clause, reading) for clause, reading in readings if not clause.window]
-    best = _strongest(whole)
+    best = _strongest([(clause, reading) for clause, reading in readings if not clause.window])
     window = _strongest([(clause, reading) for clause, reading in readings if clause.window])
-    if window is not None and (window.confidence >= window_escalate_at or best is None
-                               or best.confidence < min(window.confidence, ask_at)):
-        if best is None or window.confidence > best.confidence:
-            best = window if window.confidence >= window_escalate_at else NetReading(
-                window.red_flag, window.level, min(window.confidence, escalate_at - 1e-9), window.harmless)
     found = assessment.level
     # Thoughts of self-harm get the crisis support as soon as the question would be asked: it holds the crisis
     # lines either way, and "are you having thoughts of ending your life?" is the harder thing to read.
     sure_at = ask_at if best is not None and best.level == "crisis" else escalate_at
     if best is not None and best.confidence >= sure_at and RANK[best.level] > RANK[found]:
         return Decision(level=best.level, red_flags=(best.red_flag,), source="net", confidence=best.confidence)
+    if window is not None and window.confidence >= window_escalate_at and RANK[window.level] > RANK[found]:
+        return Decision(level=window.level, red_flags=(window.red_flag,), source="net", confidence=window.confidence)
+    # Below that, a window (read out of its clause) is worth a question at most.
+    if window is not None and (best is None or window.confidence > best.confidence):
+        best = window
     if found:
         return Decision(level=found, red_flags=assessment.red_flags, source="detector")
     if best is not None and best.confidence >= ask_at and best.level in ASKED_LEVELS:
