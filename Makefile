@@ -84,8 +84,10 @@ test: train browser cluster-packages
 
 # Latency, throughput, cold start, training time and memory, beside Rasa's default pipeline and a bare
 # Sanic endpoint (bench/performance.py): about 20 minutes; results in bench/RESULTS.md and bench/plots/.
+# Then a 1,000-turn conversation and 10,000 conversations (bench/long_run.py): about 25 minutes more.
 bench: train
 	@$(PY) bench/performance.py
+	@$(PY) bench/long_run.py --turns 1000 --conversations 10000 --json bench/long_run.json
 
 # The cluster under load, through nginx, with two Rasa servers and then one (bench/load_test.py): about 5
 # minutes; results in bench/RESULTS.md.
