@@ -3,7 +3,7 @@ Rasa servers and then with one, from an async client on 127.0.0.1.
 
     .venv/bin/python bench/load_test.py [--seconds 40] [--concurrency 16]
 
-The cluster (liptwitch/cluster.py) is started here, on free ports, with 127.0.0.1 exempt from nginx's
+The cluster (liptwitch/operations/cluster.py) is started here, on free ports, with 127.0.0.1 exempt from nginx's
 per-client rate limit (all the simulated people share that address). Each simulated person holds one
 conversation and asks the next question as soon as the last one is answered, over the REST channel with the
 REST token. Every reply is checked: an empty reply, an apology or an HTTP error counts as failed, and at the
@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.performance import TURNS, machine, percentile, write_section  # noqa: E402
-from liptwitch.cluster import Cluster  # noqa: E402
+from liptwitch.operations.cluster import Cluster  # noqa: E402
 from tests.cluster.client import ClusterClient  # noqa: E402 - reads the stored conversations
 
 RAW = REPO / "bench" / "load.json"

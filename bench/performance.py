@@ -45,7 +45,12 @@ sys.path.insert(0, str(REPO))
 from tests.e2e.servers import Server, free_port  # noqa: E402 - the tests' server runner, reused
 
 VENV_BIN = REPO / ".venv" / "bin"
-RASA = str(VENV_BIN / "rasa")
+RASA = str(VENV_BIN / "rasa")  # Rasa's own command line, for Rasa's default project (rasa-init)
+OURS = [str(VENV_BIN / "python"), "-m", "liptwitch.rasa_server"]  # ours: the project's patches applied first
+
+
+def rasa_command(system: str) -> list[str]:
+    return OURS if system == "ours" else [RASA]
 RESULTS = REPO / "bench" / "RESULTS.md"
 PLOTS = REPO / "bench" / "plots"
 RAW = REPO / "bench" / "performance.json"
@@ -96,9 +101,10 @@ def rss_mb(pid: int) -> float:
 
 # --- training -----------------------------------------------------------------------------------
 
-def train(project: Path, config: Path, out: Path, cache: Path, data: list[str]) -> float:
+def train(system: str, project: Path, config: Path, out: Path, cache: Path, data: list[str]) -> float:
     started = time.monotonic()
-    subprocess.run([RASA, "train", "--config", str(config), "--domain", str(REPO / "domain.yml"), "--data", *data,
+    subprocess.run([*rasa_command(system), "train", "--config", str(config), "--domain", str(REPO / "domain.yml"),
+                    "--data", *data,
                     "--out", str(out), "--fixed-model-name", "model"], cwd=project, check=True,
                    env={**environment(), "RASA_CACHE_DIRECTORY": str(cache)}, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
@@ -116,13 +122,13 @@ def training_times(system: str, workdir: Path) -> tuple[dict[str, float], Path]:
         shutil.copy(rasa_package / "cli" / "initial_project" / "config.yml", config)
     data = [str(REPO / path) for path in TRAINING_DATA]
     cache = workdir / "cache"
-    scratch = train(project, config, workdir / "models", cache, data)
+    scratch = train(system, project, config, workdir / "models", cache, data)
     model = workdir / "models" / "model.tar.gz"
     kept = workdir / "model-from-scratch.tar.gz"
     shutil.move(model, kept)
     change = workdir / "one_line_change.yml"
     change.write_text(ONE_LINE_CHANGE)
-    incremental = train(project, config, workdir / "models", cache, [*data, str(change)])
+    incremental = train(system, project, config, workdir / "models", cache, [*data, str(change)])
     return {"from scratch": scratch, "after a one-line NLU change": incremental}, kept
 
 
@@ -146,15 +152,15 @@ def start(name: str, model: Path | None, workdir: Path) -> System:
         text = f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
         if name == "ours":  # as endpoints.yml: selective domain, SQLite (cached) tracker store, our NLG
             text += ("  enable_selective_domain: true\n"
-                     "tracker_store:\n  type: liptwitch.tracker_store.CachedSQLTrackerStore\n"
+                     "tracker_store:\n  type: liptwitch.rasa_server.tracker_store.CachedSQLTrackerStore\n"
                      f"  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n"
-                     "nlg:\n  type: liptwitch.rasa_nlg.SlotValueNaturalLanguageGenerator\n")
+                     "nlg:\n  type: liptwitch.rasa_server.nlg.SlotValueNaturalLanguageGenerator\n")
         endpoints.write_text(text)
         servers = [
             Server("action server", [RASA, "run", "actions", "--actions", "actions", "--port", str(action_port)],
                    f"http://127.0.0.1:{action_port}/health", workdir / "actions.log"),
-            Server("Rasa server", [RASA, "run", "--model", str(model), "--port", str(port), "--endpoints",
-                                   str(endpoints), "--credentials", str(REPO / "credentials.yml")],
+            Server("Rasa server", [*rasa_command(name), "run", "--model", str(model), "--port", str(port),
+                                   "--endpoints", str(endpoints), "--credentials", str(REPO / "credentials.yml")],
                    f"{url}/", workdir / "rasa.log"),
         ]
     for server in servers:

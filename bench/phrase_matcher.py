@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.performance import TURNS  # noqa: E402
-from liptwitch.knowledge_base import load_knowledge_base  # noqa: E402
-from liptwitch.text import PhraseMatcher, word_distance  # noqa: E402
+from liptwitch.core.knowledge_base import load_knowledge_base  # noqa: E402
+from liptwitch.core.text import PhraseMatcher, word_distance  # noqa: E402
 
 
 def messages() -> list[str]:

@@ -29,7 +29,7 @@ from tests.e2e.servers import Server, free_port  # noqa: E402
 
 PHASES: dict[str, float] = defaultdict(float)
 # As endpoints.yml; `bench/profile_turn.py MODEL rasa.core.tracker_store.SQLTrackerStore` for Rasa's own.
-TRACKER_STORE = sys.argv[2] if len(sys.argv) > 2 else "liptwitch.tracker_store.CachedSQLTrackerStore"
+TRACKER_STORE = sys.argv[2] if len(sys.argv) > 2 else "liptwitch.rasa_server.tracker_store.CachedSQLTrackerStore"
 LENGTH = int(os.environ.get("PROFILE_TURNS", "200"))
 
 
@@ -72,8 +72,10 @@ async def converse(model: Path, workdir: Path, action_url: str) -> list[dict[str
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
 
-    from liptwitch.rasa_patches import close_kept_connections
+    from liptwitch.rasa_server.patches import apply_all
+    from liptwitch.rasa_server.patches.action_server import close_kept_connections
 
+    apply_all()  # as `python -m liptwitch.rasa_server run` does
     # As `rasa run` does, without debug logging (which would be timed too)
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
@@ -82,7 +84,7 @@ async def converse(model: Path, workdir: Path, action_url: str) -> list[dict[str
     endpoints_file.write_text(f'action_endpoint:\n  url: "{action_url}"\n  enable_selective_domain: true\n'
                               f"tracker_store:\n  type: {TRACKER_STORE}\n"
                               f"  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n"
-                              "nlg:\n  type: liptwitch.rasa_nlg.SlotValueNaturalLanguageGenerator\n")
+                              "nlg:\n  type: liptwitch.rasa_server.nlg.SlotValueNaturalLanguageGenerator\n")
     agent = await load_agent(model_path=str(model), endpoints=AvailableEndpoints.read_endpoints(str(endpoints_file)))
     store = class_from_module_path(TRACKER_STORE)
     timed(store, "retrieve", "load the tracker")

@@ -15,8 +15,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from liptwitch.knowledge_base import load_knowledge_base  # noqa: E402
-from liptwitch.red_flags import LEVELS, RedFlagDetector  # noqa: E402
+from liptwitch.core.knowledge_base import load_knowledge_base  # noqa: E402
+from liptwitch.core.red_flags import LEVELS, RedFlagDetector  # noqa: E402
 
 RANK = {level: len(LEVELS) - index for index, level in enumerate(LEVELS)} | {None: 0, "none": 0}
 

@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 
-from liptwitch.knowledge_base import load_knowledge_base  # noqa: E402
-from liptwitch.red_flags import RedFlagDetector  # noqa: E402
-from liptwitch.safety_corpus import HARMLESS, generate, load_spec  # noqa: E402
-from liptwitch.safety_net import SafetyNet, _prepare, _vectorizer  # noqa: E402
-from liptwitch.triage import clauses_to_read, decide  # noqa: E402
+from liptwitch.core.knowledge_base import load_knowledge_base  # noqa: E402
+from liptwitch.core.red_flags import RedFlagDetector  # noqa: E402
+from liptwitch.core.safety_corpus import HARMLESS, generate, load_spec  # noqa: E402
+from liptwitch.core.safety_net import SafetyNet, _prepare, _vectorizer  # noqa: E402
+from liptwitch.core.triage import clauses_to_read, decide  # noqa: E402
 
 EMBED = r'''
 import importlib.util, json, os, sys

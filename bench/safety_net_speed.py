@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 
-from liptwitch.rasa_components import RedFlagClassifier  # noqa: E402
-from liptwitch.safety_net import SafetyNet  # noqa: E402
+from liptwitch.core.safety_net import SafetyNet  # noqa: E402
+from liptwitch.rasa_server.components import RedFlagClassifier  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "lip-twitch-guide.tar.gz"

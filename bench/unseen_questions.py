@@ -15,7 +15,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from liptwitch.knowledge_base import load_knowledge_base  # noqa: E402
+from liptwitch.core.knowledge_base import load_knowledge_base  # noqa: E402
 from tests.e2e.servers import running_assistant  # noqa: E402
 
 LISTS = {"causes": "cause", "symptoms": "symptom", "treatments": "treatment"}

@@ -9,11 +9,11 @@ action_port=${ACTION_PORT:-5055}
 web_port=${WEB_PORT:-8080}
 credentials=${CREDENTIALS:-credentials.yml}  # `make run-platforms` adds the messaging platforms
 # The servers listen on this machine only, unless told otherwise (LIPTWITCH_INTERFACE=0.0.0.0 behind a proxy).
-interface=${LIPTWITCH_INTERFACE:-127.0.0.1}
+interface=$("$venv/bin/python" -c 'from liptwitch import settings; print(settings.INTERFACE.read())')
 mkdir -p logs build
 
 # The action server runs actions only for the Rasa server: a token made for this run, which Rasa sends in a
-# header (the endpoints file below adds it to endpoints.yml) and the action server checks (actions/actions.py).
+# header (the endpoints file below adds it to endpoints.yml) and the action server checks (actions/server.py).
 export LIPTWITCH_ACTION_TOKEN=${LIPTWITCH_ACTION_TOKEN:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 endpoints=build/endpoints.run.yml
 "$venv/bin/python" - endpoints.yml "$endpoints" <<'PY'
@@ -46,11 +46,11 @@ echo "==> Starting the action server on port $action_port (log: logs/actions.log
 SANIC_HOST=$interface "$venv/bin/rasa" run actions --actions actions --port "$action_port" >logs/actions.log 2>&1 &
 pids+=($!)
 echo "==> Starting the Rasa server on port $rasa_port (log: logs/rasa.log)"
-# The pages that may talk to Rasa: the chat page by default; an embedding site adds its own origin
-# (comma-separated). The chat socket checks them itself (liptwitch/web_channel.py), REST by --cors.
-export LIPTWITCH_CORS_ORIGINS=${LIPTWITCH_CORS_ORIGINS:-http://localhost:$web_port,http://127.0.0.1:$web_port}
-read -ra cors_origins <<<"${LIPTWITCH_CORS_ORIGINS//,/ }"  # commas and spaces separate them
-"$venv/bin/rasa" run --model "$model" --interface "$interface" --port "$rasa_port" --credentials "$credentials" \
+# The pages that may talk to Rasa (liptwitch/settings.py: LIPTWITCH_CORS_ORIGINS, else the chat page). The chat
+# socket checks them itself (liptwitch/channels/web.py), REST by --cors.
+read -ra cors_origins <<<"$("$venv/bin/python" -c "from liptwitch import settings; print(' '.join(settings.cors_origins($web_port)))")"
+export LIPTWITCH_CORS_ORIGINS=$(IFS=,; echo "${cors_origins[*]}")
+"$venv/bin/python" -m liptwitch.rasa_server run --model "$model" --interface "$interface" --port "$rasa_port" --credentials "$credentials" \
   --endpoints "$endpoints" --cors "${cors_origins[@]}" >logs/rasa.log 2>&1 &
 pids+=($!)
 echo "==> Starting the chat page on port $web_port (log: logs/web.log)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from liptwitch.knowledge_base import KnowledgeBase, load_knowledge_base
+from liptwitch.core.knowledge_base import KnowledgeBase, load_knowledge_base
 from tests.helpers import FIGURES
 
 
@@ -19,8 +19,8 @@ def small_safety_net(kb):
     less surely."""
     import dataclasses
 
-    from liptwitch.safety_corpus import generate, load_spec
-    from liptwitch.safety_net import SafetyNet
+    from liptwitch.core.safety_corpus import generate, load_spec
+    from liptwitch.core.safety_net import SafetyNet
 
     spec = load_spec(kb=kb)
     small = dataclasses.replace(spec, labels={label: dataclasses.replace(s, count=max(s.count // 4, 50))

@@ -9,7 +9,8 @@
 /config.js                 where the widget finds the Rasa server's socket.io channel (and the country)
 /embed-example.html        another site that adds the chat with one <script> tag (static/embed.js)
 
-`--export DIR` writes these files (all but /config.js) to DIR for nginx, in the cluster (liptwitch/cluster.py).
+`--export DIR` writes these files (all but /config.js) to DIR for nginx, in the cluster
+(liptwitch/operations/cluster.py).
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def make_handler(socket_url: str, country: str | None) -> type[BaseHTTPRequestHa
 
 
 def export(directory: Path) -> None:
-    """Writes the page's files to `directory`, for a web server such as nginx (liptwitch/cluster.py), which
+    """Writes the page's files to `directory`, for a web server such as nginx (liptwitch/operations/cluster.py), which
     then serves /config.js itself."""
     files = {"index.html": WEB / "index.html", "embed-example.html": WEB / "embed-example.html",
              "favicon.ico": WEB / "static" / "favicon.svg"}

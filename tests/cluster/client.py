@@ -9,7 +9,7 @@ import uuid
 import psycopg2
 import requests
 
-from liptwitch.cluster import Cluster
+from liptwitch.operations.cluster import Cluster
 
 
 def new_conversation(prefix: str = "cluster") -> str:
@@ -33,7 +33,7 @@ class ClusterClient:
         else:
             url, headers = f"{self.cluster.rasa_urls[server]}/webhooks/rest/webhook", self.auth  # Rasa checks it too
         # A message id of its own, as a client should send: if nginx has to repeat the request on the other
-        # server, the turn is not run twice (liptwitch.channels.Rest).
+        # server, the turn is not run twice (liptwitch.channels.rest.Rest).
         body = {"sender": sender, "message": message, "message_id": uuid.uuid4().hex}
         return requests.post(url, json=body, headers=headers, timeout=timeout, **kwargs)
 

@@ -1,4 +1,4 @@
-"""One production-like cluster (liptwitch/cluster.py) for the cluster tests: PostgreSQL, Redis, two action
+"""One production-like cluster (liptwitch/operations/cluster.py) for the cluster tests: PostgreSQL, Redis, two action
 servers, two Rasa servers and nginx, on free 127.0.0.1 ports, started here and stopped at the end."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from liptwitch.cluster import REPO, Cluster
+from liptwitch.operations.cluster import REPO, Cluster
 from tests.cluster.client import ClusterClient
 
 

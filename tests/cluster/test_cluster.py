@@ -1,4 +1,4 @@
-"""The production-like cluster, as people and faults meet it (README, "Production cluster").
+"""The production-like cluster, as people and faults meet it (docs/operations.md).
 
 Everything goes over real HTTP to real servers: nginx, two Rasa servers, two action servers, PostgreSQL and
 Redis, started by tests/cluster/conftest.py. What a person would notice is counted: a lost, duplicated or
@@ -23,7 +23,7 @@ import psycopg2
 import pytest
 import requests
 
-from liptwitch.cluster import REPO, wait_until_ready
+from liptwitch.operations.cluster import REPO, wait_until_ready
 from tests.cluster.client import new_conversation, texts
 from tests.e2e.test_web_session import WebChat
 
@@ -324,8 +324,9 @@ def test_one_persons_conversation_can_be_deleted_on_request(cluster, client):
     me = new_conversation("forget")
     assert "only in your lip" in texts(client.send(me, said("my upper lip keeps twitching, should i be worried?")))
     assert client.stored_events(me)
-    forget = subprocess.run([sys.executable, "-m", "liptwitch.retention", "--endpoints", "deploy/endpoints.yml",
-                             "--forget", me], cwd=REPO, capture_output=True, text=True, timeout=120,
+    forget = subprocess.run([sys.executable, "-m", "liptwitch.operations.retention",
+                             "--endpoints", "deploy/endpoints.yml", "--forget", me],
+                            cwd=REPO, capture_output=True, text=True, timeout=120,
                             env={**os.environ, **cluster.rasa_environment})
     assert forget.returncode == 0, forget.stderr
     assert client.stored_events(me) == []

@@ -9,7 +9,7 @@ import time
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from liptwitch.cluster import wait_until_ready
+from liptwitch.operations.cluster import wait_until_ready
 from tests.e2e.test_web_page import ANSWER_TIMEOUT, CHROMIUM, CHROMIUM_ARGS, ask, bot_messages
 
 pytestmark = pytest.mark.cluster

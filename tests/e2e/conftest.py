@@ -77,7 +77,7 @@ def assistant(tmp_path_factory, hand_off_receiver, platform_api):
                    "LIPTWITCH_REST_TOKEN": "test-rest-token", **platform_api.environment}
     # The credentials as `make run-platforms` writes them, from deploy/credentials.yml.
     credentials = workdir / "credentials.yml"
-    selected = subprocess.run([sys.executable, "-m", "liptwitch.channel_credentials",
+    selected = subprocess.run([sys.executable, "-m", "liptwitch.tools.channel_credentials",
                                str(REPO / "deploy" / "credentials.yml"), str(credentials)],
                               env={**os.environ, **environment}, cwd=REPO, capture_output=True, text=True, check=True)
     assert "left out" not in selected.stdout, selected.stdout

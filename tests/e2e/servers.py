@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from liptwitch.cluster import Process, free_port, http_ok, wait_until_ready
+from liptwitch.operations.cluster import Process, free_port, http_ok, wait_until_ready
 from tests.helpers import REPO
 
 VENV_BIN = REPO / ".venv" / "bin"
@@ -55,7 +55,7 @@ def running_assistant(workdir: Path, environment: dict[str, str] | None = None,
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     rasa_port, action_port, page_port = free_port(), free_port(), free_port()
-    # As `make run`: only the chat page's own origins may open the chat socket (liptwitch/web_channel.py).
+    # As `make run`: only the chat page's own origins may open the chat socket (liptwitch/channels/web.py).
     origins = f"http://127.0.0.1:{page_port},http://localhost:{page_port}"
     # As `make run`: the action server runs actions only for requests bearing the run's token.
     environment = {"LIPTWITCH_CORS_ORIGINS": origins, "LIPTWITCH_ACTION_TOKEN": secrets.token_hex(16),
@@ -64,16 +64,16 @@ def running_assistant(workdir: Path, environment: dict[str, str] | None = None,
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
                          "  enable_selective_domain: true\n"
                          "  headers:\n    X-Action-Token: ${LIPTWITCH_ACTION_TOKEN}\n"
-                         "nlg:\n  type: liptwitch.rasa_nlg.SlotValueNaturalLanguageGenerator\n"
-                         "tracker_store:\n  type: liptwitch.tracker_store.CachedSQLTrackerStore\n"
+                         "nlg:\n  type: liptwitch.rasa_server.nlg.SlotValueNaturalLanguageGenerator\n"
+                         "tracker_store:\n  type: liptwitch.rasa_server.tracker_store.CachedSQLTrackerStore\n"
                          f"  dialect: sqlite\n  db: {workdir / 'conversations.db'}\n")
     actions = Server("action server",
                      [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
                      f"http://127.0.0.1:{action_port}/health", workdir / "actions.log",
                      {"SANIC_HOST": "127.0.0.1", **environment})
     rasa = Server("Rasa server",
-                  [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--interface", "127.0.0.1", "--port",
-                   str(rasa_port),
+                  [str(VENV_BIN / "python"), "-m", "liptwitch.rasa_server", "run", "--model", str(MODEL),
+                   "--interface", "127.0.0.1", "--port", str(rasa_port),
                    "--endpoints", str(endpoints), "--credentials", str(credentials),
                    "--cors", *environment["LIPTWITCH_CORS_ORIGINS"].split(",")],
                   f"http://127.0.0.1:{rasa_port}/", workdir / "rasa.log", environment)

@@ -16,10 +16,10 @@ import pytest
 import requests
 import yaml
 
-from liptwitch.answers import INTRO
-from liptwitch.channels import NOT_TEXT_REPLY
-from liptwitch.knowledge_base import load_knowledge_base
-from liptwitch.messaging import MESSENGER, NUMBERED_PROMPT, PLAIN, canonical, convert
+from liptwitch.channels.base import NOT_TEXT_REPLY
+from liptwitch.core.answers import INTRO
+from liptwitch.core.knowledge_base import load_knowledge_base
+from liptwitch.core.messaging import MESSENGER, NUMBERED_PROMPT, PLAIN, canonical, convert
 from tests.e2e.platform_api import (
     SECRETS,
     messenger_headers,

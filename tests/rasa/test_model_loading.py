@@ -1,7 +1,7 @@
 """The trained model loaded for prediction only, called through its traced graph directly, its sparse features
-joined directly (liptwitch.rasa_patches: no training step at load, about 20 s less start-up and 450 MB less memory;
-no signature matching and no general block stacking at each message) understands every message exactly as Rasa's
-own load, prediction and joining do."""
+joined directly (liptwitch/rasa_server/patches/graph.py: no training step at load, no signature matching and no
+general block stacking at each message) understands every message exactly as Rasa's own load, prediction and joining
+do."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from rasa.core.agent import Agent
 from rasa.shared.nlu.training_data.features import Features
 from rasa.utils.tensorflow.models import RasaModel
 
-import liptwitch.rasa_components  # noqa: F401  (applies the patches, as loading the model does)
-from liptwitch import rasa_patches
+from liptwitch.rasa_server.patches import graph
 from tests.helpers import REPO
 
 pytestmark = pytest.mark.rasa
@@ -42,10 +41,10 @@ def test_the_model_loaded_for_prediction_understands_exactly_as_rasas_own_load(m
     messages = nlu_test_set_messages()
     assert len(messages) > 150
     direct_calls = []
-    traced_graph = rasa_patches.traced_graph
-    monkeypatch.setattr(rasa_patches, "traced_graph", lambda traced: direct_calls.append(1) or traced_graph(traced))
+    traced_graph = graph.traced_graph
+    monkeypatch.setattr(graph, "traced_graph", lambda traced: direct_calls.append(1) or traced_graph(traced))
     ours = understood(Agent.load(str(MODEL)), messages)
-    assert getattr(RasaModel.load.__func__, "_for_prediction", False)  # the patched load was used
+    assert getattr(RasaModel.load.__func__, "patched", False)  # the patched load was used
     assert len(direct_calls) >= len(messages)  # and every message went through the traced graph directly
     monkeypatch.setattr(RasaModel, "load", classmethod(RasaModel.load.__func__.rasas))
     monkeypatch.setattr(RasaModel, "_rasa_predict", RasaModel._rasa_predict.rasas)

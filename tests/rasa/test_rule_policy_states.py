@@ -1,7 +1,7 @@
-"""The trained rule policy, given only the latest states its rules can match (liptwitch.rasa_patches), predicts
-exactly what it predicts with the whole conversation's states, Rasa's way: the same action, confidences, events and
-hidden rule turns, after every event of long conversations made of the project's stories, rules and test stories
-one after the other."""
+"""The trained rule policy, given only the latest states its rules can match
+(liptwitch/rasa_server/patches/policies.py), predicts exactly what it predicts with the whole conversation's states,
+Rasa's way: the same action, confidences, events and hidden rule turns, after every event of long conversations
+made of the project's stories, rules and test stories one after the other."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from rasa.core.policies.rule_policy import RULES, RulePolicy
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-import liptwitch.rasa_components  # noqa: F401  (applies the patches, as loading the model does)
-from liptwitch import rasa_patches
+from liptwitch.rasa_server.patches import policies
 from tests.helpers import REPO, generated_conversations
 
 pytestmark = pytest.mark.rasa
@@ -37,7 +36,7 @@ def test_the_rule_policy_predicts_from_the_latest_states_as_from_all_of_them(mon
     policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
                   if type(node._component) is RulePolicy)
     domain = agent.domain
-    cut = rasa_patches.rule_policy_states_cut(policy)
+    cut = policies.rule_policy_states_cut(policy)
     compared = longer_than_the_cut = 0
     for events in long_conversations(domain, joined=8):
         tracker = DialogueStateTracker("long", domain.slots)
@@ -78,7 +77,7 @@ def test_the_memoization_policy_predicts_from_the_states_it_can_match_as_from_al
     policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
                   if type(node._component) is MemoizationPolicy)
     domain = agent.domain
-    most = rasa_patches.most_states_memorized(policy)
+    most = policies.most_states_memorized(policy)
     compared = longer = 0
     for events in long_conversations(domain, joined=8)[:6]:
         tracker = DialogueStateTracker("long", domain.slots)

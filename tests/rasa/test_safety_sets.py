@@ -11,7 +11,6 @@ import pytest
 import yaml
 from rasa.core.agent import Agent
 
-import liptwitch.rasa_components  # noqa: F401  (applies the patches, as loading the model does)
 from tests.helpers import REPO, report
 
 pytestmark = pytest.mark.rasa

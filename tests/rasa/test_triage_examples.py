@@ -9,7 +9,6 @@ import asyncio
 import pytest
 from rasa.core.agent import Agent
 
-import liptwitch.rasa_components  # noqa: F401  (applies the patches, as loading the model does)
 from tests.helpers import REPO, triage_rows
 
 pytestmark = pytest.mark.rasa

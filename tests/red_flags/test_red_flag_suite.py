@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from liptwitch.red_flags import LEVELS, RedFlagDetector
+from liptwitch.core.red_flags import LEVELS, RedFlagDetector
 from tests.helpers import report
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases.yml").read_text())["cases"]

@@ -1,0 +1,170 @@
+"""The guided check, "should I worry about my twitching?": reading answers and choosing the outcome.
+
+Pure Python: the Rasa form (actions/twitch_check.py) asks the questions and calls these functions to read
+free-text answers ("about three weeks", "only my lip", "nope") and to decide the outcome at the level
+TRIAGE.md gives: a "yes" to any FAST question is an emergency; more than two weeks or a twitch that
+spreads is routine (see a doctor soon); otherwise self-care, with the everyday triggers to look at.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from liptwitch.core.knowledge_base import KnowledgeBase
+from liptwitch.core.text import normalise
+from liptwitch.vocabulary import (
+    CHECK_ARM,
+    CHECK_DURATION_DAYS,
+    CHECK_FACE,
+    CHECK_FREQUENCY,
+    CHECK_LOCATION,
+    CHECK_SPEECH,
+    FAST_SLOTS,  # noqa: F401  (read with the check's other names)
+)
+
+SKIPPED = "skipped"
+YES, NO = "yes", "no"
+LIP_ONLY, SPREADING = "lip only", "spreading"
+NOW_AND_THEN, EVERY_DAY, CONSTANT = "now and then", "every day", "all the time"
+# The red flag a "yes" to each FAST question reports (TRIAGE.md: face drooping, arm weakness, speech).
+FAST_RED_FLAGS = {CHECK_FACE: "RF01", CHECK_ARM: "RF02", CHECK_SPEECH: "RF03"}
+SKIPPED_DAYS = -1.0  # check_duration_days is a number: a skipped question is stored as -1
+ROUTINE_AFTER_DAYS = 14  # TRIAGE.md RF18: twitching lasting more than 2 weeks
+EVERYDAY_TRIGGERS = ("stress", "fatigue", "caffeine", "nutrition", "medication")
+
+LONGEST_DAYS = 100 * 365  # a longer duration is taken as a slip of the keyboard, and asked again
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+            "eight": 8, "nine": 9, "ten": 10, "couple": 2, "few": 3, "several": 4, "eleven": 11, "twelve": 12}
+_UNITS = {"min": 1 / 1440, "minute": 1 / 1440, "hour": 1 / 24, "hr": 1 / 24, "day": 1, "night": 1, "week": 7,
+          "wk": 7, "fortnight": 14, "month": 30, "year": 365, "yr": 365}
+_DURATION = re.compile(r"\b(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                       r"couple|few|several)?\s*(?:of\s+)?(min|minute|hour|hr|day|night|week|wk|fortnight|month|"
+                       r"year|yr)s?\b")
+_SINCE = {"today": 0.5, "this morning": 0.5, "tonight": 0.5, "last night": 1, "yesterday": 1, "since yesterday": 1,
+          "last week": 7, "since last week": 7, "last month": 30, "since last month": 30, "ages": 60,
+          "for ages": 60, "forever": 90, "months": 60, "weeks": 21, "years": 365, "just started": 0.5}
+_SKIP_WORDS = {"skip", "dont know", "do not know", "not sure", "no idea", "unsure", "idk", "dunno", "pass",
+               "i dont know", "rather not say"}
+_YES = {"yes", "yeah", "yep", "yup", "y", "ya", "yes it is", "yes it does", "a bit", "a little", "i think so",
+        "maybe", "possibly", "sort of", "kind of", "kinda", "it is", "it does", "true", "affirmative", "sure"}
+_NO = {"no", "nope", "nah", "n", "not at all", "no it isnt", "no it doesnt", "none", "never", "no its not",
+       "no not at all", "its fine", "fine", "all fine", "normal", "its normal", "nothing", "no changes",
+       "no problem", "not really", "i dont think so", "no its fine"}
+
+
+def is_skip(text: str) -> bool:
+    return normalise(text) in _SKIP_WORDS
+
+
+def parse_duration_days(text: str) -> float | None:
+    """How long the twitching has gone on, in days: "3 weeks" -> 21, "since yesterday" -> 1."""
+    words = normalise(text)
+    for match in _DURATION.finditer(words):
+        count_text, unit = match.group(1), match.group(2)
+        if count_text is None and unit not in ("fortnight",):
+            count = 2.0 if f"{unit}s" in words.split() else 1.0
+        else:
+            count = float(_NUMBERS.get(count_text, 0) or count_text) if count_text else 1.0
+        days = count * _UNITS[unit]
+        # "999...9 weeks" is no answer: asked again, never stored (an infinite number broke the outcome).
+        return days if math.isfinite(days) and days <= LONGEST_DAYS else None
+    for phrase in sorted(_SINCE, key=len, reverse=True):
+        if re.search(rf"\b{phrase}\b", words):
+            return _SINCE[phrase]
+    return None
+
+
+def parse_location(text: str, explicit: bool = False) -> str | None:
+    """Lip only, or spreading. With `explicit`, "my lip twitches" says nothing (it may be elsewhere too)."""
+    words = normalise(text)
+    if re.search(r"\b(spread|spreading|spreads|also|too|as well|other|eye|eyelid|cheek|face|chin|jaw|arm|leg|"
+                 r"hand|body|elsewhere|more than one|several places|all over)\b", words) \
+            and not re.search(r"\b(only|just)\b", words):
+        return SPREADING
+    if re.search(r"\b(only|just)\b" if explicit else r"\b(lip|lips|mouth|only|just)\b", words):
+        return LIP_ONLY
+    return None
+
+
+def parse_frequency(text: str) -> str | None:
+    words = normalise(text)
+    if re.search(r"\b(all the time|constant|constantly|non stop|nonstop|wont stop|never stops|continuous|"
+                 r"all day|every minute|always)\b", words):
+        return CONSTANT
+    if re.search(r"\b(every day|everyday|daily|each day|several times a day|a lot|often|most days)\b", words):
+        return EVERY_DAY
+    if re.search(r"\b(now and then|sometimes|occasionally|once|rarely|on and off|off and on|comes and goes|"
+                 r"few times|every few days|not often|once or twice|a couple of times)\b", words):
+        return NOW_AND_THEN
+    return None
+
+
+def parse_yes_no(text: str) -> str | None:
+    words = normalise(text)
+    if words in _YES or words.split()[:1] in (["yes"], ["yeah"], ["yep"]):
+        return YES
+    if words in _NO or words.split()[:1] in (["no"], ["nope"], ["nah"]):
+        return NO
+    return None
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    level: str  # emergency, routine or self_care
+    text: str
+    kb_ids: tuple[str, ...]
+
+
+def _told(answers: dict[str, object]) -> str:
+    parts = []
+    location = answers.get(CHECK_LOCATION)
+    if location == LIP_ONLY:
+        parts.append("the twitching is in your lip only")
+    elif location == SPREADING:
+        parts.append("the twitching is in more than one place or spreading")
+    days = answers.get(CHECK_DURATION_DAYS)
+    if isinstance(days, int | float) and days > 0:
+        parts.append("it started today" if days < 1 else f"it has gone on for about {_days_text(days)}")
+    frequency = answers.get(CHECK_FREQUENCY)
+    if frequency in (NOW_AND_THEN, EVERY_DAY, CONSTANT):
+        parts.append(f"it happens {frequency}")
+    fast = [answers.get(slot) for slot in FAST_SLOTS]
+    if all(value == NO for value in fast):
+        parts.append("your face, arms and speech are as usual")
+    return ("You told me that " + ", ".join(parts) + ".") if parts else "You skipped the questions."
+
+
+def _days_text(days: float) -> str:
+    if days >= 60:
+        return f"{round(days / 30)} months"
+    if days >= 14:
+        return f"{round(days / 7)} weeks"
+    if days >= 7:
+        return "a week" if round(days / 7) == 1 else f"{round(days / 7)} weeks"
+    return "a day" if round(days) <= 1 else f"{round(days)} days"
+
+
+def outcome(kb: KnowledgeBase, answers: dict[str, object]) -> CheckOutcome:
+    """The level and a short personal summary for what the person answered (slot name -> value)."""
+    if any(answers.get(slot) == YES for slot in FAST_SLOTS):
+        return CheckOutcome("emergency", "", ("warning_signs",))
+    days = answers.get(CHECK_DURATION_DAYS)
+    long_lasting = isinstance(days, int | float) and days > ROUTINE_AFTER_DAYS
+    routine = long_lasting or answers.get(CHECK_LOCATION) == SPREADING
+    lines = [_told(answers)]
+    if routine:
+        why = "it has lasted more than two weeks" if long_lasting else "it is in more than one place"
+        lines.append(f"Because {why}, it's worth **booking an appointment with your GP or doctor** to have "
+                     "it checked. It isn't an emergency.")
+    else:
+        lines.append("That sounds like the common, usually harmless kind of twitch, which often settles "
+                     "on its own.")
+    lines.append("Everyday triggers worth looking at:")
+    triggers = [kb.get(cause_id) for cause_id in EVERYDAY_TRIGGERS]
+    lines += [f"\u2022 **{cause.title}**: {kb.treatments_for(cause.id)[0].gist}" for cause in triggers]
+    lines.append(f"\u2695\ufe0f {kb.get('see_doctor').short}")
+    lines.append("_This is general information from your answers, not a diagnosis._")
+    kb_ids = (*EVERYDAY_TRIGGERS, *(kb.treatments_for(c)[0].id for c in EVERYDAY_TRIGGERS), "see_doctor")
+    return CheckOutcome("routine" if routine else "self_care", "  \n".join(lines), kb_ids)

@@ -1,0 +1,247 @@
+"""The reading rules of the clinical specification (shared/clinical/TRIAGE.md), as medspaCy ConText rules and spaCy
+patterns: what denies, questions, supposes, dates or explains a sign, and how a knowledge-base term becomes a
+pattern. The detector that applies them is liptwitch/core/red_flags.py.
+"""
+
+from __future__ import annotations
+
+from medspacy.context import ConTextRule
+from spacy.language import Language
+
+NEGATION_WORDS = ("no", "not", "n't", "never", "without", "none", "nor", "neither")
+PERSON_WORDS = ("my", "his", "her", "their", "our", "your", "i", "he", "she", "they", "we", "i'm", "im",
+                "mum", "mom", "dad", "son", "daughter", "husband", "wife", "partner", "baby", "child")
+# Context that makes a clause not a report: a question or supposition, the past, or a plain denial. The
+# contracted "n't" is left out on purpose: it is part of many signs ("can't lift", "won't move").
+NOT_REPORTING = ("HYPOTHETICAL", "HISTORICAL")
+# "wouldn't" is read as "wouldn" + "'t": the stem must never be "corrected" into another word ("couldn").
+CONTRACTION_STEMS = {"wouldn", "couldn", "shouldn", "didn", "doesn", "isn", "wasn", "weren", "hasn", "haven", "hadn",
+                     "aren", "won", "don", "can", "ain", "mustn", "needn"}
+# Words that make a harmless cause a hope rather than a fact: "I think it's from the dentist".
+HOPES = {"think", "thinks", "thought", "probably", "maybe", "might", "hope", "hoping", "guess", "reckon", "assume",
+         "assuming", "perhaps", "possibly", "wondering", "surely"}
+MIN_CLAUSE_WORDS = 4  # a shorter part of a message is read with its neighbour
+CONNECTIVES = {"but", "and", "however", "although", "though", "except", "yet", "also", "plus", "whereas", "while",
+               "still", "then", "now", "-", "&", ",", ";"}
+NOT_AN_INABILITY_AFTER = {"can", "could", "would", "will", "is", "are", "was", "were", "am", "'s", "'re"}
+PLAIN_DENIALS = {"no", "not", "never", "without", "denies", "deny", "none", "nothing like", "no sign of",
+                 "no signs of", "free of", "negative for", "nor", "neither"}
+QUESTION_STARTERS = ("is", "are", "can", "could", "would", "will", "does", "do", "should", "what", "how",
+                     "which", "when", "why", "whats", "what's", "was", "were", "might", "may")
+FAMILY_WORDS = ("mum", "mom", "mother", "dad", "father", "nan", "nana", "gran", "granny", "grandma",
+                "grandad", "grandpa", "grandmother", "grandfather", "aunt", "auntie", "uncle", "cousin",
+                "brother", "sister", "family", "parents")
+RECENT_WORDS = ("today", "tonight", "yesterday", "morning", "just", "now", "earlier", "minutes", "hour",
+                "hours", "last night", "this week")
+MAX_GAP = 4  # words allowed between the words of a term: "face is drooping", "arm feels so weak"
+NUMBER_WORDS = ("a", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                "few", "several", "couple", "many")
+
+
+# --- ConText rules: the reading rules of TRIAGE.md ---------------------------------------------
+
+def _words(*phrases: str) -> list[dict]:
+    return [{"LOWER": word} for word in phrases]
+
+
+def context_rules() -> list[ConTextRule]:
+    negation = [
+        "no", "not", "n't", "never", "without", "denies", "deny", "none", "nothing like", "no sign of",
+        "no signs of", "free of", "negative for", "nor", "neither",
+    ]
+    pseudo = [  # look like negations or hypotheticals, but affirm
+        "no idea", "no clue", "not sure why", "not sure if", "not sure whether", "not only", "not just",
+        "no longer", "not anymore", "no doubt", "not getting better", "not going away", "not stopping",
+        "not improving", "not better", "no better", "not even", "don't know why", "dont know why",
+        "do n't know why", "does n't know why", "can't tell why", "ca n't tell why", "not normal",
+        "is n't normal", "is not normal", "not right", "not fine", "not okay", "not ok", "never had this before",
+        "never had this", "never happened before", "never felt", "never been like this",
+        "won't stop", "won't quit", "won't go away", "wont stop", "wont quit", "doesn't stop", "doesn't go away",
+        "writing is that", "reason is that", "thing is that", "problem is that", "happened is that", "worry is that",
+        "i mean", "i meant", "he means", "she means", "he meant", "she meant", "they mean", "what i mean",
+        "can't stop", "never stops", "never goes away", "not stopped", "hasn't stopped", "hasn't come back",
+    ]
+    terminate = ["but", "however", "although", "though", "except", "yet", "apart from", "aside from",
+                 "now", "then", "also", "plus", "whereas", "while", "still"]
+    hypothetical = [
+        "if", "what if", "in case", "whether", "signs of", "sign of", "symptoms of", "symptom of",
+        "what does", "what do", "what is", "what's", "whats", "what are", "meaning of", "definition of",
+        "tell me about", "explain", "know about", "read about", "worried about getting", "afraid of getting",
+        "scared of getting", "risk of", "chance of", "could it be", "could this be", "can it be",
+        "is it a", "is it an", "is this a", "is that a", "is it like", "difference between", "how do i know",
+        "how can i tell", "how would i know", "what happens", "would it", "should i worry about",
+        "what causes", "can you get", "do people get", "how to recognise", "how to recognize", "look out for",
+        "watch out for", "warning signs", "is it possible", "could i have", "do i have", "might have",
+        "in the future", "someday", "one day", "does that mean", "is that", "asking for general knowledge",
+        "hypothetically", "if someone", "if somebody", "if a person", "when someone", "for a first aid",
+        "turn into", "turns into", "lead to", "leads to", "develop into", "progress to", "asking for the future",
+        "general question", "just curious", "out of curiosity", "in general", "ever linked",
+    ]
+    # "is my twitch a seizure?", "could it be a fit?": asking what something is.
+    what_is_it = [{"LOWER": {"IN": ["is", "could", "can", "might", "would", "are"]}},
+                  {"LOWER": {"IN": ["my", "this", "that", "it", "the", "these"]}},
+                  {"LOWER": {"IN": ["twitch", "twitching", "twitches", "lip", "be", "just"]}, "OP": "?"},
+                  {"LOWER": {"IN": ["twitch", "twitching", "twitches", "lip", "be", "just"]}, "OP": "?"},
+                  {"LOWER": {"IN": ["a", "an", "like", "related", "part"]}}]
+    historical = [
+        "years ago", "year ago", "months ago", "month ago", "as a child", "as a kid", "as a teenager",
+        "when i was younger", "when i was a kid", "when i was little", "in the past", "history of",
+        "in her twenties", "in his twenties", "in my twenties", "in her thirties", "in his thirties", "in my thirties",
+        "in her teens", "in his teens", "in my teens", "in her forties", "in his forties", "in my forties",
+        "used to", "fully recovered", "recovered", "runs in my family", "runs in the family",
+        "in my family", "last year", "passed away", "died", "long time ago", "ages ago", "decades ago",
+        "back in", "previously had", "once had", "years back", "run in families", "runs in families",
+        "nothing since", "never since", "as a toddler", "as a baby", "as a child", "as a kid", "as a teenager",
+    ]
+    rules = [ConTextRule(term, "NEGATED_EXISTENCE", direction="FORWARD", max_scope=6) for term in negation]
+    rules += [ConTextRule(term, "PSEUDO", direction="PSEUDO") for term in pseudo]
+    # A short scope for terminations: medspaCy 1.2 only sees a scope overlap when one starts or ends
+    # inside the other, so a sentence-wide TERMINATE scope would never cut a denial short.
+    rules += [ConTextRule(term, "TERMINATE", direction="TERMINATE", max_scope=1) for term in terminate]
+    # A new clause ends a denial: "no drooping, and my arm is weak" / "no drooping. my arm is weak"
+    rules.append(ConTextRule("new clause", "TERMINATE", direction="TERMINATE", max_scope=1, pattern=[
+        {"LOWER": {"IN": [",", ";", "and", "-", "&"]}},
+        {"LOWER": {"IN": list(PERSON_WORDS) + ["it", "it's", "its", "the", "this", "now", "suddenly", "all",
+                                               "everything", "then", "today", "tonight", "yesterday"]}}]))
+    # Short scope: "what does facial droop mean?" informs; "what do I do, my son is having a seizure" alarms.
+    rules += [ConTextRule(term, "HYPOTHETICAL", direction="FORWARD", max_scope=7) for term in hypothetical]
+    rules.append(ConTextRule("is it a", "HYPOTHETICAL", direction="FORWARD", pattern=what_is_it))
+    rules += [ConTextRule(term, "HYPOTHETICAL", direction="BACKWARD") for term in ("mean", "means", "meaning")]
+    rules += [ConTextRule(term, "HISTORICAL", direction="BIDIRECTIONAL") for term in historical]
+    # "when I was younger", "when she was a kid", "when I was at school": a time of life, not "when I was
+    # brushing my teeth" (that is tonight).
+    someone_was = [{"LOWER": "when"}, {"LOWER": {"IN": ["i", "she", "he", "they", "we"]}},
+                   {"LOWER": {"IN": ["was", "were"]}}]
+    rules.append(ConTextRule("when she was younger", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
+        *someone_was, {"LOWER": {"IN": ["younger", "little", "young", "small", "pregnant"]}}]))
+    rules.append(ConTextRule("when she was a kid", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
+        *someone_was, {"LOWER": {"IN": ["a", "an"]}},
+        {"LOWER": {"IN": ["kid", "child", "baby", "teenager", "toddler", "teen", "student"]}}]))
+    rules.append(ConTextRule("when she was at school", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
+        *someone_was, {"LOWER": {"IN": ["at", "in"]}},
+        {"LOWER": {"IN": ["school", "primary", "uni", "university", "college", "nursery"]}}]))
+    # Lifelong, not new: "crooked in photos since I was a kid", "like I always do when I'm nervous".
+    lifelong = ["since i was a kid", "since i was a child", "since i was little", "since i was a baby",
+                "since i was a teenager", "since birth", "since i was born", "all my life", "my whole life",
+                "always been like", "always been like this", "always has been", "always have", "always had",
+                "like i always do", "as i always do", "i always do", "it always has", "always been that way"]
+    rules += [ConTextRule(term, "HISTORICAL", direction="BIDIRECTIONAL") for term in lifelong]
+
+    rules.append(ConTextRule("when I was 2", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
+        {"LOWER": "when"}, {"LOWER": {"IN": ["i", "she", "he", "they", "we"]}}, {"LOWER": {"IN": ["was", "were"]}},
+        {"LIKE_NUM": True}]))
+    # "I nearly fainted when I saw the price": nearly is not at all.
+    rules += [ConTextRule(term, "HYPOTHETICAL", direction="FORWARD", max_scope=2) for term in ("nearly", "almost")]
+    rules.append(ConTextRule("N years ago", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
+        {"LIKE_NUM": True}, {"LOWER": {"IN": ["years", "year", "yrs", "yr", "months"]}},
+        {"LOWER": {"IN": ["ago", "back"]}}]))
+    return rules
+
+
+def explanation_patterns() -> list[list[dict]]:
+    """A certain, harmless cause said with a sign: "numb from the dentist", "couldn't breathe for laughing",
+    "arms dead from chest day". Such a sign is asked about rather than escalated (status EXPLAINED). The hopes
+    people wrap a stroke in ("slept on it funny", "probably tired", "the coffee") are not among them.
+    """
+    because = {"LOWER": {"IN": ["from", "because", "due", "after", "thanks", "with", "of", "through"]}}
+    filler = {"LOWER": {"IN": ["to", "of", "the", "my", "a", "all", "that", "this", "so", "much", "three", "two",
+                               "several", "yesterday's", "yesterdays"]}, "OP": "*"}
+    causes = ["dentist", "dentists", "dental", "filling", "fillings", "anaesthetic", "anesthetic", "numbing",
+              "novocaine", "injection", "gym", "workout", "lifting", "laughing", "laughter", "crying", "shouting",
+              "singing", "rollercoaster", "sunburn", "kneeling", "sitting", "alarm", "alarms"]
+    patterns = [[because, filler, {"LOWER": {"IN": causes}}],
+                [because, filler, {"LOWER": {"IN": ["chest", "leg", "arm", "back", "shoulder"]}}, {"LOWER": "day"}],
+                [{"LOWER": "when"}, {"LOWER": {"IN": ["i", "i'm", "im"]}},
+                 {"LOWER": {"IN": ["am", "get", "'m"]}, "OP": "?"},
+                 {"LOWER": {"IN": ["nervous", "anxious", "presenting"]}}]]
+    phrases = ["for laughing", "laughing so hard", "laughed so hard", "stage fright", "public speaking", "on stage",
+               "voice notes", "in photos", "on camera", "in pictures", "on the rollercoaster", "at the dentist",
+               "the dentist", "dentist", "root canal", "filling", "anaesthetic", "anesthetic", "novocaine", "numbing",
+               "sleep talking", "cross legged", "cross-legged", "cold sore", "hay fever", "once i calm down",
+               "when i calm down", "panic attack", "panic attacks", "in front of crowds", "in front of people",
+               "in front of everyone", "when i present", "when i'm presenting", "in front of a crowd",
+               "in front of an audience", "in front of the class", "lip filler", "fillers", "botox", "choked up",
+               "washing powder", "new detergent", "speech tomorrow", "best man speech", "in public", "bruised",
+               "bruise", "hit in the mouth", "laughing so much", "laughed so much", "seen a ghost"]
+    # A snoring noise can follow a fit: only a snorer's snoring explains anything.
+    phrases += ["snores so loud", "snores so loudly", "when he snores", "when she snores", "his snoring", "her snoring"]
+    patterns += [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]
+    # "I talk gibberish in my sleep"; "my face fell when I saw my results" (not "...saw myself in the mirror").
+    patterns.append([{"LOWER": {"IN": ["talk", "talks", "talking", "talked", "mumble", "mumbles"]}},
+                     {"IS_ALPHA": True, "OP": "?"}, {"LOWER": "in"}, {"LOWER": {"IN": ["my", "his", "her", "their"]}},
+                     {"LOWER": "sleep"}])
+    patterns.append([{"LOWER": {"IN": ["face", "heart"]}}, {"LOWER": {"IN": ["fell", "dropped", "sank"]}},
+                     {"LOWER": {"IN": ["when", "as"]}}, {"LOWER": {"IN": ["i", "he", "she", "we", "they"]}},
+                     {"LOWER": {"IN": ["saw", "heard", "read", "got", "opened", "found"]}},
+                     {"LOWER": {"NOT_IN": ["myself", "himself", "herself", "it", "in"]}}])
+    return patterns
+
+
+def possible_cause_patterns() -> list[list[dict]]:
+    """Harmless causes that could hide a sign as well as explain it ("a dead arm from lying on it", "out of breath
+    after my run", "choked on my water laughing"): the sign is asked about, never escalated nor settled."""
+    because = {"LOWER": {"IN": ["from", "because", "after", "cos", "since", "with"]}}
+    filler = {"LOWER": {"IN": ["i", "i'd", "id", "had", "been", "my", "a", "the", "long", "hard", "big", "of"]},
+              "OP": "*"}
+    activities = ["run", "running", "jog", "jogging", "hills", "exercise", "stairs", "sprint", "sprinting", "swim",
+                  "swimming", "football", "training", "drive", "driving", "flight", "hike", "cycling", "ride"]
+    patterns = [[because, filler, {"LOWER": {"IN": activities}}],
+                [{"LOWER": {"IN": ["lying", "lay", "laying", "lain", "sleeping", "slept", "sat", "sitting",
+                                   "leaning"]}},
+                 {"LOWER": {"IN": ["on", "awkwardly"]}}, {"LOWER": {"IN": ["it", "them", "my", "his", "her"]}}],
+                [{"LOWER": {"IN": ["laughing", "laughed", "giggling"]}}, {"LOWER": {"IN": ["at", "so", "too"]}}]]
+    phrases = ["normal for me", "which is normal", "always happens", "it always does", "once i walked around",
+               "from nerves", "from anxiety", "when i'm anxious", "settles once", "it settles", "before exams",
+               "after a long drive", "after the run", "after my run", "after running", "pins and needles went"]
+    return patterns + [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]
+
+
+# --- target rules from the knowledge base ---------------------------------------------------------
+
+POSSESSIVES = ("my", "his", "her", "their", "our", "your", "the", "a", "one")
+CONTRACTIONS = {"ca": ["ca", "can", "could"], "n't": ["n't", "not", "nt"], "wo": ["wo", "will"], "'m": ["'m", "am"]}
+
+
+def _token_matcher(nlp: Language, word: str) -> dict:
+    if word == "<num>":
+        return {"LOWER": {"IN": [*NUMBER_WORDS, *map(str, range(2, 61))]}}
+    if word.startswith("="):  # exactly this form: "=fitting" must not match "fit", nor "=weeks" "a week"
+        return {"LOWER": {"IN": word[1:].split("|")}}
+    if word in POSSESSIVES:  # optional: "can't lift my arm", "can't lift both arms"
+        return {"LOWER": {"IN": list(POSSESSIVES)}, "OP": "?"}
+    if word in CONTRACTIONS:
+        return {"LOWER": {"IN": CONTRACTIONS[word]}}
+    token = nlp(word)[0]
+    if token.is_alpha and len(word) > 2:
+        return {"LEMMA": {"IN": sorted({token.lemma_, word})}}
+    return {"LOWER": word}
+
+
+def term_pattern(nlp: Language, term: str) -> list[dict]:
+    """A spaCy pattern for a knowledge-base term, written as words separated by spaces.
+
+    `face|smile droop|droopy` means (face or smile), then (droop or droopy); each word matches by
+    lemma, so "droop" also matches "drooped" and "drooping", unless written `=word` (that form
+    only; `=weeks|months` for alternatives). `<num>` is a number from 2 up;
+    my/his/her/the... stand for one another. Up to MAX_GAP other words may come between two
+    words of a term ("face has really drooped"), but never a negation or a break ("face isn't
+    drooping", "face. drooping").
+    """
+    gap = {"IS_PUNCT": False, "LOWER": {"NOT_IN": [*NEGATION_WORDS, "nt", "but", "or"]}, "OP": "?"}
+    pattern: list[dict] = []
+    chunks = term.lower().split()
+    for index, chunk in enumerate(chunks):
+        if "|" in chunk and not chunk.startswith("="):
+            words = chunk.split("|")
+            matchers = [_token_matcher(nlp, w) for w in words]
+            lemmas = sorted({v for m in matchers for v in next(iter(m.values()))["IN"]}) \
+                if all("LEMMA" in m for m in matchers) else None
+            pattern.append({"LEMMA": {"IN": lemmas}} if lemmas else
+                           {"LOWER": {"IN": sorted({w2 for w in words for w2 in (w, nlp(w)[0].lemma_)})}})
+        else:
+            tokens = [chunk] if chunk == "<num>" or chunk.startswith("=") else [t.text for t in nlp(chunk)]
+            pattern.extend(_token_matcher(nlp, token) for token in tokens)
+        joined = index + 1 < len(chunks) and chunks[index + 1].startswith("'")  # "mum 's"
+        if index + 1 < len(chunks) and not joined:
+            pattern.extend(dict(gap) for _ in range(MAX_GAP))
+    return pattern

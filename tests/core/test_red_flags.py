@@ -1,0 +1,135 @@
+"""The reading rules of TRIAGE.md, one by one, on the red-flag detector (no Rasa here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from liptwitch.core.red_flags import HYPOTHETICAL, NEGATED, RedFlagDetector
+
+
+@pytest.fixture(scope="module")
+def detector(kb):
+    return RedFlagDetector(kb)
+
+
+def level(detector, text):
+    return detector.assess(text).level
+
+
+def test_every_triage_example_escalates_at_its_level_and_no_non_example_fires_its_row(detector, kb):
+    for flag in kb.red_flags.values():
+        for example in flag.examples:
+            found = detector.assess(example)
+            assert found.level == flag.level and flag.id in found.red_flags, (flag.id, example, found)
+        for example in flag.non_examples:
+            found = detector.assess(example)
+            if flag.past_level:  # "I had Bell's palsy 5 years ago, fully recovered" is routine
+                assert found.level in (None, flag.past_level), (flag.id, example, found)
+            else:
+                assert flag.id not in found.red_flags, (flag.id, example, found)
+
+
+def test_a_denial_silences_only_its_own_finding_and_stops_at_but(detector):
+    assert level(detector, "I don't have drooping") is None
+    found = detector.assess("I don't have drooping but my arm is numb")
+    assert found.level == "emergency" and found.red_flags == ("RF02",)
+    assert level(detector, "no drooping, and my arm is weak") == "emergency"
+
+
+def test_gone_away_is_not_a_denial(detector):
+    found = detector.assess("my face drooped for 10 minutes but it's gone now")
+    assert found.level == "emergency" and "RF04" in found.red_flags
+    assert "RF04" in detector.assess("had slurred speech this morning, fine now").red_flags
+
+
+@pytest.mark.parametrize("text", ["no idea why my face is drooping", "not only the twitch but my arm is weak"])
+def test_pseudo_negation_affirms(detector, text):
+    assert level(detector, text) == "emergency"
+
+
+def test_hedging_and_third_person_escalate(detector):
+    assert level(detector, "I think maybe my smile looks uneven?") == "emergency"
+    assert level(detector, "my mum's face has dropped") == "emergency"
+
+
+def test_questions_and_hypotheticals_inform(detector):
+    for text in ("what does facial droop mean?", "what if my face started drooping?", "is my twitch a seizure?"):
+        found = detector.assess(text)
+        assert found.level is None and found.informational, text
+        assert found.findings[0].status == HYPOTHETICAL
+
+
+def test_a_question_about_what_is_happening_now_alarms(detector):
+    assert level(detector, "is he having a seizure right now?") == "emergency"
+
+
+def test_family_history_and_the_past_do_not_fire(detector):
+    for text in ("my dad had a stroke", "MS runs in my family", "my nan had seizures", "I hit my head 2 years ago"):
+        assert level(detector, text) is None, text
+
+
+def test_misspellings_case_emoji_and_slang(detector):
+    for text in ("slured speach", "fce droopng", "MY FACE IS DROOPING", "my face is drooping 😭", "cnt breathe"):
+        assert level(detector, text) == "emergency", text
+    assert level(detector, "kms") == "crisis"
+
+
+def test_idioms_and_other_senses_do_not_fire(detector):
+    for text in ("this twitch is killing me", "i'm trying to get fit", "I'm confused about the causes",
+                 "week after week it twitches"):
+        assert detector.assess(text).level not in ("emergency", "crisis", "urgent"), text
+
+
+def test_a_red_flag_buried_in_a_long_message(detector):
+    text = ("I've been really stressed at work and I'm drinking way too much coffee, maybe five cups a day. "
+            "My upper lip has been twitching on and off since Monday. This afternoon my left arm went numb "
+            "for a while. Anyway, could it be the caffeine?")
+    assert level(detector, text) == "emergency"
+
+
+def test_the_highest_level_wins(detector):
+    found = detector.assess("twitching for 3 weeks and now I keep choking on drinks and my face droops")
+    assert found.level == "emergency" and found.red_flags == ("RF01",)
+    assert level(detector, "twitching for a month and it's spread to my cheek") == "routine"
+
+
+def test_negated_findings_are_reported_as_such(detector):
+    found = detector.assess("no arm weakness at all")
+    assert found.level is None and [f.status for f in found.findings] == [NEGATED]
+
+
+# --- what the learned safety net reads: clauses, and the vague changes that earn a safety-net question ------
+
+
+def test_a_message_is_read_clause_by_clause_with_denials_questions_and_the_past_marked(detector):
+    found = detector.assess("I have never had a fit, but my mouth went slack. what are the signs of a stroke?")
+    assert [(clause.text, clause.reporting) for clause in found.clauses] == [
+        ("i have never had a fit", False), ("my mouth went slack", True), ("what are the signs of a stroke?", False)]
+    assert found.clauses[0].denied == {"RF08"}
+    assert [clause.text for clause in detector.assess("no drooping, and my arm is weak").clauses] == [
+        "no drooping", "my arm is weak"]
+
+
+def test_a_sign_with_a_contracted_not_still_reports(detector):
+    """ "won't move" is a sign, not a denial: the clause still reports."""
+    assert all(clause.reporting for clause in detector.assess("her arm won't move and she can't lift it").clauses)
+    assert not detector.assess("my nan had seizures years ago").clauses[0].reporting
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("my face feels weird", "fast"),
+    ("his speech sounds odd tonight", "fast"),
+    ("my tongue feels thick and strange", "breathing"),
+    ("she went blank and wasn't answering me", "fit"),
+    ("my vision went fuzzy for a bit", "sudden"),
+    ("honestly i'm so tired of everything", "mood"),
+])
+def test_vague_changes_earn_their_safety_net_question(detector, text, question):
+    assert question in detector.assess(text).questions
+
+
+@pytest.mark.parametrize("text", ["does a weird feeling in your face mean a stroke?",
+                                  "my face doesn't feel weird at all", "my lip twitches when I'm tired",
+                                  "I want to give up caffeine"])
+def test_questions_denials_and_plain_twitching_earn_no_question(detector, text):
+    assert detector.assess(text).questions == ()
