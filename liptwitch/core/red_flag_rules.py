@@ -44,10 +44,13 @@ def _words(*phrases: str) -> list[dict]:
     return [{"LOWER": word} for word in phrases]
 
 
+NOBODY = ("nobody", "no one", "noone", "none of us")
+
+
 def context_rules() -> list[ConTextRule]:
     negation = [
         "no", "not", "n't", "never", "without", "denies", "deny", "none", "nothing like", "no sign of",
-        "no signs of", "free of", "negative for", "nor", "neither",
+        "no signs of", "free of", "negative for", "nor", "neither", *NOBODY,
     ]
     pseudo = [  # look like negations or hypotheticals, but affirm
         "no idea", "no clue", "not sure why", "not sure if", "not sure whether", "not only", "not just",
@@ -60,6 +63,7 @@ def context_rules() -> list[ConTextRule]:
         "writing is that", "reason is that", "thing is that", "problem is that", "happened is that", "worry is that",
         "i mean", "i meant", "he means", "she means", "he meant", "she meant", "they mean", "what i mean",
         "can't stop", "never stops", "never goes away", "not stopped", "hasn't stopped", "hasn't come back",
+        "never used to", "did n't use to", "didn't use to", "never did before", "not usually",
     ]
     terminate = ["but", "however", "although", "though", "except", "yet", "apart from", "aside from",
                  "now", "then", "also", "plus", "whereas", "while", "still"]
@@ -92,8 +96,17 @@ def context_rules() -> list[ConTextRule]:
         "in my family", "last year", "passed away", "died", "long time ago", "ages ago", "decades ago",
         "back in", "previously had", "once had", "years back", "run in families", "runs in families",
         "nothing since", "never since", "as a toddler", "as a baby", "as a child", "as a kid", "as a teenager",
+        "last summer", "last winter", "last spring", "last autumn", "last christmas", "last easter",
     ]
-    rules = [ConTextRule(term, "NEGATED_EXISTENCE", direction="FORWARD", max_scope=6) for term in negation]
+    rules = [ConTextRule(term, "NEGATED_EXISTENCE", direction="FORWARD", max_scope=6) for term in negation
+             if term not in NOBODY]
+    # "Nobody in our house has ever had a seizure": the one who has not is named first, the sign further on.
+    rules += [ConTextRule(term, "NEGATED_EXISTENCE", direction="FORWARD", max_scope=10) for term in NOBODY]
+    # A checklist answered after the sign: "Double vision? no. Headache? nope, balance: fine."
+    rules.append(ConTextRule("? no.", "NEGATED_EXISTENCE", direction="BACKWARD", max_scope=4, pattern=[
+        {"TEXT": {"IN": ["?", ":", "-"]}},
+        {"LOWER": {"IN": ["no", "nope", "nah", "none", "fine", "normal", "negative", "nothing", "never", "nil"]}},
+        {"IS_PUNCT": True}]))
     rules += [ConTextRule(term, "PSEUDO", direction="PSEUDO") for term in pseudo]
     # A short scope for terminations: medspaCy 1.2 only sees a scope overlap when one starts or ends
     # inside the other, so a sentence-wide TERMINATE scope would never cut a denial short.
@@ -124,8 +137,15 @@ def context_rules() -> list[ConTextRule]:
     lifelong = ["since i was a kid", "since i was a child", "since i was little", "since i was a baby",
                 "since i was a teenager", "since birth", "since i was born", "all my life", "my whole life",
                 "always been like", "always been like this", "always has been", "always have", "always had",
-                "like i always do", "as i always do", "i always do", "it always has", "always been that way"]
+                "like i always do", "as i always do", "i always do", "it always has", "always been that way",
+                "nothing new", "nothing new there", "not new", "nothing different", "no different", "no change",
+                "has n't changed", "hasn't changed", "same as always", "same as it's always been"]
     rules += [ConTextRule(term, "HISTORICAL", direction="BIDIRECTIONAL") for term in lifelong]
+    # "since she was a baby", "since he was born": someone else's lifelong trait.
+    rules.append(ConTextRule("since she was a baby", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
+        {"LOWER": "since"}, {"LOWER": {"IN": ["i", "she", "he", "they", "we"]}}, {"LOWER": {"IN": ["was", "were"]}},
+        {"LOWER": {"IN": ["a", "an"]}, "OP": "?"},
+        {"LOWER": {"IN": ["baby", "born", "kid", "child", "little", "toddler", "teenager"]}}]))
 
     rules.append(ConTextRule("when I was 2", "HISTORICAL", direction="BIDIRECTIONAL", pattern=[
         {"LOWER": "when"}, {"LOWER": {"IN": ["i", "she", "he", "they", "we"]}}, {"LOWER": {"IN": ["was", "were"]}},
@@ -162,7 +182,13 @@ def explanation_patterns() -> list[list[dict]]:
                "in front of everyone", "when i present", "when i'm presenting", "in front of a crowd",
                "in front of an audience", "in front of the class", "lip filler", "fillers", "botox", "choked up",
                "washing powder", "new detergent", "speech tomorrow", "best man speech", "in public", "bruised",
-               "bruise", "hit in the mouth", "laughing so much", "laughed so much", "seen a ghost"]
+               "bruise", "hit in the mouth", "laughing so much", "laughed so much", "seen a ghost",
+               "lost my voice", "lost her voice", "lost his voice", "laryngitis", "power cut", "power outage",
+               "power went", "blackout on our", "blackout in our", "blackout on the", "blackout in the",
+               "ca n't wake up properly", "can not wake up properly", "struggle to wake up properly",
+               "struggling to wake up properly", "at this job", "at my job", "in this job", "at this company",
+               "the video had", "video froze", "video frozen", "screen froze", "screen frozen", "call froze",
+               "call frozen", "the video call"]
     # A snoring noise can follow a fit: only a snorer's snoring explains anything.
     phrases += ["snores so loud", "snores so loudly", "when he snores", "when she snores", "his snoring", "her snoring"]
     patterns += [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]

@@ -59,6 +59,11 @@ AFFIRMED, NEGATED, HYPOTHETICAL, HISTORICAL = "affirmed", "negated", "hypothetic
 # a report. One with such a cause elsewhere in its sentence is EXPLAINED: asked about, never escalated.
 CAUSED, EXPLAINED = "caused", "explained"
 SPAN_GROUP = "red_flags"
+_DENIED_JUST_BEFORE = re.compile(r"\b(?:not|no|never|without|nor|n't|isn't|wasn't|hasn't|haven't)\s+(?:\w+\s+)?$")
+ANIMAL_WORDS = {"dog", "dogs", "puppy", "pup", "cat", "cats", "kitten", "horse", "pony", "rabbit", "hamster",
+                "guinea", "budgie", "parrot", "vet", "pet"}
+PEOPLE_WORDS = {"me", "him", "them", "us", "someone", "somebody", "man", "woman", "lady", "guy", "boy", "girl",
+                "colleague", "friend", "mate", "neighbour", "neighbor", "patient", "customer", "teacher", "boss"}
 QUESTION_LABEL = "question:"  # the target label of a safety-net question's vague term: "question:fast"
 
 # "cant", "dont", "isnt", "im", "ive": the apostrophe people skip on a phone.
@@ -87,6 +92,7 @@ class Clause:
     reporting: bool
     denied: frozenset[str] = frozenset()
     explained: bool = False  # gives a certain, harmless cause ("numb from the dentist"): worth a question at most
+    caused: bool = False  # says its own harmless cause: reports nothing ("I won't be around much longer at this job")
     denial: bool = False  # holds a plain denial ("no", "never", "not")
     window: bool = False  # a stretch of a longer clause (read alone, it has lost some of its context)
 
@@ -248,6 +254,7 @@ class RedFlagDetector:
             inside = [m for m in modifiers if start <= m.modifier_span[0] < end]
             denial = any(m.category == "NEGATED_EXISTENCE" and self._plain_denial(doc, m.modifier_span) for m in inside)
             part = {"start": start, "end": end, "words": len(words), "explained": explained.get(start) == EXPLAINED,
+                    "caused": explained.get(start) == CAUSED,
                     "reporting": not denial and not any(m.category in NOT_REPORTING for m in inside)
                     and explained.get(start) != CAUSED,
                     "denial": denial,
@@ -259,11 +266,13 @@ class RedFlagDetector:
                 parts[-1] = {"start": last["start"], "end": end, "words": last["words"] + part["words"],
                              "reporting": last["reporting"] and part["reporting"],
                              "explained": last["explained"] or part["explained"],
+                             "caused": last["caused"] or part["caused"],
                              "denial": last["denial"] or part["denial"], "denied": last["denied"] | part["denied"]}
             else:
                 parts.append(part)
         return tuple(Clause(text=doc[p["start"]:p["end"]].text.strip(" ,;."), reporting=p["reporting"],
-                            denied=p["denied"], explained=p["explained"], denial=p["denial"]) for p in parts)
+                            denied=p["denied"], explained=p["explained"], caused=p["caused"], denial=p["denial"])
+                     for p in parts)
 
     @staticmethod
     def _plain_denial(doc: Doc, span: tuple[int, int]) -> bool:
@@ -300,8 +309,10 @@ class RedFlagDetector:
             sentence = doc[start].sent
             clause = max(b for b in bounds if b <= start)
             before = {t.lower_ for t in doc[clause:start]}
-            # A likeness, a denied cause ("I haven't been to the dentist") or a hope is no cause.
-            if before & {"like", "if", "though", "n't", "not", "never", "no"} \
+            just_before = {t.lower_ for t in doc[max(clause, start - 4):start]}
+            # A likeness, a denied cause ("I haven't been to the dentist") or a hope is no cause; a denial further
+            # back is about something else ("I won't be around much longer at this job").
+            if before & {"like", "if", "though"} or just_before & {"n't", "not", "never", "no"} \
                     or {t.lower_ for t in doc[sentence.start:start]} & HOPES:
                 continue
             for bound in bounds:
@@ -317,8 +328,8 @@ class RedFlagDetector:
         cause = explained.get(self._clause_start(entity)) if explained else None
         if entity._.is_negated:
             status = NEGATED
-        elif cause == CAUSED:
-            status = CAUSED  # "wouldn't wake up through three alarms", "numb from the filling"
+        elif cause == CAUSED or self._an_animals(entity):
+            status = CAUSED  # "wouldn't wake up through three alarms", "numb from the filling", "our dog had a fit"
         elif flag.level == "crisis":
             status = AFFIRMED  # any mention of harming oneself is taken seriously, even "if..."
         elif (entity._.is_hypothetical or self._general_question(entity)) and not self._happening_now(entity):
@@ -336,6 +347,16 @@ class RedFlagDetector:
         """ "is difficulty swallowing ever serious?": a question about a symptom, not about anyone."""
         sentence = [t.lower_ for t in entity.sent if not t.is_space]
         return sentence[0] in QUESTION_STARTERS and not set(sentence) & set(PERSON_WORDS)
+
+    def _an_animals(self, entity: Span) -> bool:
+        """ "our dog had a seizure last night": the nearest one named before the sign, in its clause, is an animal
+        ("my dad collapsed walking the dog" is about the dad)."""
+        for token in reversed(entity.doc[self._clause_start(entity):entity.start]):
+            if token.lower_ in ANIMAL_WORDS:
+                return True
+            if token.lower_ in PERSON_WORDS or token.lower_ in FAMILY_WORDS or token.lower_ in PEOPLE_WORDS:
+                return False
+        return False
 
     @staticmethod
     def _family_history(entity: Span) -> bool:
@@ -356,7 +377,10 @@ class RedFlagDetector:
     def _has_companion(self, finding: Finding, text: str) -> bool:
         """Rows like RF11 (head injury) count only with one of their companion symptoms."""
         companion = self._companions.get(finding.red_flag)
-        return companion is None or bool(companion.search(text))
+        if companion is None:
+            return True
+        # A companion denied in as many words ("not sick, not sleepy", "no vomiting") does not count.
+        return any(not _DENIED_JUST_BEFORE.search(text[:match.start()]) for match in companion.finditer(text))
 
     def _qualified(self, findings: list[Finding], text: str) -> list[Finding]:
         """Rows that qualify another finding, such as RF04: face, arm or speech signs that went away."""

@@ -105,8 +105,14 @@ def decide(assessment: Assessment, readings: Sequence[tuple[Clause, NetReading]]
 
 def _strongest(readings: Sequence[tuple[Clause, NetReading]], explained: bool = False) -> NetReading | None:
     heard = [reading for clause, reading in readings
-             if reading.red_flag and clause.explained == explained and _counts(clause, reading)]
+             if reading.red_flag and _explained(clause, reading) == explained and _counts(clause, reading)]
     return max(heard, key=lambda reading: reading.confidence, default=None)
+
+
+def _explained(clause: Clause, reading: NetReading) -> bool:
+    """Thoughts of self-harm are read even in a clause that says its own harmless cause, but only to ask ("I won't be
+    around much longer at this job"); any other sign there reports nothing (`Clause.reporting`)."""
+    return clause.explained or (clause.caused and reading.level == CRISIS)
 
 
 def _counts(clause: Clause, reading: NetReading) -> bool:
