@@ -18,6 +18,7 @@ from actions.hand_off import hand_off
 from actions.server import never_fails
 from actions.tracker_helpers import KNOWLEDGE_BASE, latest_intent
 from liptwitch.core import guided_check
+from liptwitch.core.answers import QUESTION_INTENTS
 from liptwitch.vocabulary import (
     ACTION_TWITCH_CHECK_OUTCOME,
     CHECK_ARM,
@@ -69,12 +70,16 @@ class ValidateTwitchCheckForm(FormValidationAction):
 
     def _answer(self, tracker: Tracker, slot: str) -> str | None:
         """The latest text, if it may answer `slot` (the one asked, or any on the first message)."""
-        if latest_intent(tracker) in ALARMING_INTENTS:
+        intent = latest_intent(tracker)
+        if intent in ALARMING_INTENTS:
             return None  # the red-flag rules answer it, at once
+        text = tracker.latest_message.get("text") or ""
+        if intent in QUESTION_INTENTS and guided_check.is_a_question(text):
+            return None  # a question asked in the middle of the check: the rules answer it, then the check goes on
         requested = tracker.get_slot(REQUESTED_SLOT)
         if requested not in (None, slot) or tracker.get_slot(slot) is not None:
             return None
-        return tracker.latest_message.get("text") or ""
+        return text
 
     def _extract(self, tracker: Tracker, slot: str, parse: Callable[[str], Any], skipped: object) -> dict[str, Any]:
         text = self._answer(tracker, slot)

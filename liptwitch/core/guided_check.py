@@ -42,6 +42,7 @@ _UNITS = {"min": 1 / 1440, "minute": 1 / 1440, "hour": 1 / 24, "hr": 1 / 24, "da
 _DURATION = re.compile(r"\b(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                        r"couple|few|several)?\s*(?:of\s+)?(min|minute|hour|hr|day|night|week|wk|fortnight|month|"
                        r"year|yr)s?\b")
+_HOW_OFTEN = {"every", "each", "per", "all", "times", "twice", "once", "x"}
 _SINCE = {"today": 0.5, "this morning": 0.5, "tonight": 0.5, "last night": 1, "yesterday": 1, "since yesterday": 1,
           "last week": 7, "since last week": 7, "last month": 30, "since last month": 30, "ages": 60,
           "for ages": 60, "forever": 90, "months": 60, "weeks": 21, "years": 365, "just started": 0.5}
@@ -62,6 +63,9 @@ def parse_duration_days(text: str) -> float | None:
     """How long the twitching has gone on, in days: "3 weeks" -> 21, "since yesterday" -> 1."""
     words = normalise(text)
     for match in _DURATION.finditer(words):
+        before = words[:match.start()].split()[-1:]
+        if before and before[0] in _HOW_OFTEN:
+            continue  # "every day", "twice a day", "all day": how often, not how long
         count_text, unit = match.group(1), match.group(2)
         if count_text is None and unit not in ("fortnight",):
             count = 2.0 if f"{unit}s" in words.split() else 1.0
@@ -74,6 +78,16 @@ def parse_duration_days(text: str) -> float | None:
         if re.search(rf"\b{phrase}\b", words):
             return _SINCE[phrase]
     return None
+
+
+_QUESTION_STARTERS = {"what", "whats", "why", "how", "can", "could", "does", "do", "is", "are", "should", "will",
+                      "would", "when", "which", "who", "where"}
+
+
+def is_a_question(text: str) -> bool:
+    """ "what causes lip twitching?" asked in the middle of the check is a question, not an answer."""
+    words = normalise(text).split()
+    return text.rstrip().endswith("?") or bool(words and words[0] in _QUESTION_STARTERS)
 
 
 def parse_location(text: str, explicit: bool = False) -> str | None:

@@ -41,6 +41,14 @@ def test_an_answer_that_says_nothing_usable_is_asked_again(domain):
     assert "check_duration_days" not in answered(domain, "9" * 400 + " weeks", asked="check_duration_days")
 
 
+def test_a_question_asked_in_the_middle_of_the_check_is_not_taken_for_an_answer(domain):
+    assert answered(domain, "what causes lip twitching", asked="check_location", intent="ask_cause") == {}
+    assert answered(domain, "is coffee bad for it?", asked="check_duration_days", intent="ask_cause") == {}
+    # An answer that the model happened to read as a question still counts.
+    assert answered(domain, "just my lip", asked="check_location", intent="ask_symptom") == {
+        "check_location": "lip only"}
+
+
 def test_a_red_flag_in_the_middle_of_the_check_fills_nothing_and_the_rules_answer_it(domain):
     for intent in ("red_flag_emergency", "red_flag_crisis", "red_flag_urgent", "unclear_symptom"):
         assert answered(domain, "my face has dropped on one side, for 2 days", asked="check_duration_days",

@@ -99,3 +99,13 @@ def test_an_absurd_duration_is_no_answer_and_is_asked_again():
     assert parse_duration_days("9" * 400 + " weeks") is None
     assert parse_duration_days("200 years") is None
     assert parse_duration_days("3 weeks") == 21
+
+
+def test_how_often_is_not_taken_for_how_long():
+    from liptwitch.core.guided_check import parse_duration_days
+
+    for said in ("it happens every day", "twice a day", "3 times a day", "every few days"):
+        assert parse_duration_days(said) is None, said
+    assert parse_duration_days("all day today") == 0.5  # "today" still says since when
+    assert parse_duration_days("every day for 3 weeks") == 21.0
+    assert parse_duration_days("for a week, a few times a day") == 7.0

@@ -82,3 +82,11 @@ def test_a_question_in_the_middle_is_answered_then_the_check_goes_on_and_stop_st
     stopped = assistant.send(me, "stop")
     assert "stopped" in texts(stopped)
     assert len(payloads(assistant.send(me, "what are the treatments"))[-1]["kb_ids"]) == 6
+
+
+def test_a_question_naming_the_lip_in_the_middle_is_answered_not_taken_for_where_it_is(assistant):
+    me = conversation()
+    assert "only in your lip" in texts(assistant.send(me, "my lip twitches a lot, should i worry"))
+    middle = assistant.send(me, "what causes lip twitching?")
+    assert payloads(middle)[0]["intent"] == "ask_cause" and len(payloads(middle)[0]["kb_ids"]) > 1
+    assert "only in your lip" in texts(middle)  # still asked: the question was no answer to it
