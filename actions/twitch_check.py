@@ -77,7 +77,10 @@ class ValidateTwitchCheckForm(FormValidationAction):
         if intent in QUESTION_INTENTS and guided_check.is_a_question(text):
             return None  # a question asked in the middle of the check: the rules answer it, then the check goes on
         requested = tracker.get_slot(REQUESTED_SLOT)
-        if requested not in (None, slot) or tracker.get_slot(slot) is not None:
+        # A duration is unmistakable whenever it comes ("it's been 2 days" to "where is it?"): it is taken, and the
+        # question asked is asked again. Other answers count only for their own question.
+        out_of_turn = slot == CHECK_DURATION_DAYS and requested in (CHECK_LOCATION, CHECK_FREQUENCY)
+        if requested not in (None, slot) and not out_of_turn or tracker.get_slot(slot) is not None:
             return None
         return text
 

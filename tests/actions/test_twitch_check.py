@@ -32,6 +32,12 @@ def test_an_answer_fills_the_question_asked_in_the_persons_own_words(domain):
     assert answered(domain, "pretty much every day", asked="check_frequency")["check_frequency"] == "every day"
 
 
+def test_a_duration_given_to_another_question_is_taken_and_that_question_asked_again(domain):
+    filled = answered(domain, "it's been 2 days", asked="check_location")
+    assert filled == {"check_duration_days": 2.0}  # check_location is still missing: Rasa asks it again
+    assert answered(domain, "only my lip", asked="check_duration_days") == {}  # other answers wait their turn
+
+
 def test_skip_is_an_answer_and_the_check_moves_on(domain):
     assert answered(domain, "skip", asked="check_duration_days")["check_duration_days"] == -1.0
     assert answered(domain, "no idea", asked="check_location")["check_location"] == "skipped"

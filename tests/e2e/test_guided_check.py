@@ -90,3 +90,11 @@ def test_a_question_naming_the_lip_in_the_middle_is_answered_not_taken_for_where
     middle = assistant.send(me, "what causes lip twitching?")
     assert payloads(middle)[0]["intent"] == "ask_cause" and len(payloads(middle)[0]["kb_ids"]) > 1
     assert "only in your lip" in texts(middle)  # still asked: the question was no answer to it
+
+
+def test_a_duration_given_when_asked_where_is_kept_and_where_is_asked_again(assistant):
+    me = conversation()
+    assistant.send(me, "my lip twitches")
+    again = assistant.send(me, "it's been 2 days")
+    assert "didn't catch" not in texts(again) and "only in your lip" in texts(again)
+    assert "How often" in texts(assistant.send(me, "just my lip"))  # the duration is not asked: it was given
