@@ -188,7 +188,8 @@ def explanation_patterns() -> list[list[dict]]:
                "ca n't wake up properly", "can not wake up properly", "struggle to wake up properly",
                "struggling to wake up properly", "at this job", "at my job", "in this job", "at this company",
                "the video had", "video froze", "video frozen", "screen froze", "screen frozen", "call froze",
-               "call frozen", "the video call"]
+               "call frozen", "the video call", "just the twitch", "only the twitch", "asking the gp",
+               "asking the doctor", "asking my gp", "asking my doctor", "bothering the gp", "bothering the doctor"]
     # A snoring noise can follow a fit: only a snorer's snoring explains anything.
     phrases += ["snores so loud", "snores so loudly", "when he snores", "when she snores", "his snoring", "her snoring"]
     patterns += [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]

@@ -59,6 +59,9 @@ AFFIRMED, NEGATED, HYPOTHETICAL, HISTORICAL = "affirmed", "negated", "hypothetic
 # a report. One with such a cause elsewhere in its sentence is EXPLAINED: asked about, never escalated.
 CAUSED, EXPLAINED = "caused", "explained"
 SPAN_GROUP = "red_flags"
+# Thoughts of self-harm are never explained away by a cause said beside them ("I want to die at this job"), but
+# for "not wake up", which a cause does explain ("wouldn't wake up through three alarms").
+_EXPLAINABLE_CRISIS_TERM = re.compile(r"\bwake\b")
 _DENIED_JUST_BEFORE = re.compile(r"\b(?:not|no|never|without|nor|n't|isn't|wasn't|hasn't|haven't)\s+(?:\w+\s+)?$")
 ANIMAL_WORDS = {"dog", "dogs", "puppy", "pup", "cat", "cats", "kitten", "horse", "pony", "rabbit", "hamster",
                 "guinea", "budgie", "parrot", "vet", "pet"}
@@ -328,7 +331,8 @@ class RedFlagDetector:
         cause = explained.get(self._clause_start(entity)) if explained else None
         if entity._.is_negated:
             status = NEGATED
-        elif cause == CAUSED or self._an_animals(entity):
+        elif (cause == CAUSED and (flag.level != "crisis" or _EXPLAINABLE_CRISIS_TERM.search(entity.text))) \
+                or self._an_animals(entity):
             status = CAUSED  # "wouldn't wake up through three alarms", "numb from the filling", "our dog had a fit"
         elif flag.level == "crisis":
             status = AFFIRMED  # any mention of harming oneself is taken seriously, even "if..."

@@ -133,3 +133,30 @@ def test_vague_changes_earn_their_safety_net_question(detector, text, question):
                                   "I want to give up caffeine"])
 def test_questions_denials_and_plain_twitching_earn_no_question(detector, text):
     assert detector.assess(text).questions == ()
+
+
+# --- held-out set 5's lessons ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Double vision? no. Headache? no. Balance? fine. Lip twitch? yes lol, 3 days",
+    "my nan's mouth has been a bit crooked since her stroke in 2015, nothing new or different",
+    "she's had a lopsided smile since she was a baby, nothing new there",
+    "our dog had a seizure last night and the vet says it's epilepsy",
+    "there was a blackout on our street last night so I couldn't sleep",
+    "bumped my head on the cupboard door this morning, little lump, not sick, not sleepy",
+    "Nobody in our house has ever had a seizure, but my daughter's lip twitches",
+])
+def test_near_misses_that_share_the_emergency_words_do_not_alarm(detector, text):
+    assert level(detector, text) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("my dad collapsed while walking the dog", "emergency"),  # the nearest one named is the dad
+    ("left. and my left arm feels like its not mine since lunch", "emergency"),
+    ("banged my head yesterday, not dizzy but I've been sick twice", "emergency"),  # one companion denied, one not
+    ("keep spluttering when I drink, goes down the wrong way every time, never used to", "urgent"),
+    ("I am feeling I should not be living, my family will be more happy without me", "crisis"),
+    ("I want to die at this job, I can't take it", "crisis"),  # a cause beside them never explains such thoughts
+])
+def test_set_five_signs_are_found(detector, text, expected):
+    assert level(detector, text) == expected
