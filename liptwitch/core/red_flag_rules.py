@@ -64,6 +64,8 @@ def context_rules() -> list[ConTextRule]:
         "i mean", "i meant", "he means", "she means", "he meant", "she meant", "they mean", "what i mean",
         "can't stop", "never stops", "never goes away", "not stopped", "hasn't stopped", "hasn't come back",
         "never used to", "did n't use to", "didn't use to", "never did before", "not usually",
+        "than it used to", "than they used to", "than he used to", "than she used to", "than i used to",
+        "than it was", "than they were", "than before",
     ]
     terminate = ["but", "however", "although", "though", "except", "yet", "apart from", "aside from",
                  "now", "then", "also", "plus", "whereas", "while", "still"]
@@ -116,6 +118,9 @@ def context_rules() -> list[ConTextRule]:
         {"LOWER": {"IN": [",", ";", "and", "-", "&"]}},
         {"LOWER": {"IN": list(PERSON_WORDS) + ["it", "it's", "its", "the", "this", "now", "suddenly", "all",
                                                "everything", "then", "today", "tonight", "yesterday"]}}]))
+    # "not really, bit of trouble swallowing": a short answer to the question asked ends at its comma.
+    rules.append(ConTextRule("not really,", "TERMINATE", direction="TERMINATE", max_scope=1, pattern=[
+        {"LOWER": {"IN": ["really", "no", "nope", "nah", "not"]}}, {"TEXT": ","}]))
     # Short scope: "what does facial droop mean?" informs; "what do I do, my son is having a seizure" alarms.
     rules += [ConTextRule(term, "HYPOTHETICAL", direction="FORWARD", max_scope=7) for term in hypothetical]
     rules.append(ConTextRule("is it a", "HYPOTHETICAL", direction="FORWARD", pattern=what_is_it))
@@ -189,7 +194,8 @@ def explanation_patterns() -> list[list[dict]]:
                "struggling to wake up properly", "at this job", "at my job", "in this job", "at this company",
                "the video had", "video froze", "video frozen", "screen froze", "screen frozen", "call froze",
                "call frozen", "the video call", "just the twitch", "only the twitch", "asking the gp",
-               "asking the doctor", "asking my gp", "asking my doctor", "bothering the gp", "bothering the doctor"]
+               "asking the doctor", "asking my gp", "asking my doctor", "bothering the gp", "bothering the doctor",
+               "ground to swallow me", "ground swallow me"]
     # A snoring noise can follow a fit: only a snorer's snoring explains anything.
     phrases += ["snores so loud", "snores so loudly", "when he snores", "when she snores", "his snoring", "her snoring"]
     patterns += [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]
@@ -197,6 +203,11 @@ def explanation_patterns() -> list[list[dict]]:
     patterns.append([{"LOWER": {"IN": ["talk", "talks", "talking", "talked", "mumble", "mumbles"]}},
                      {"IS_ALPHA": True, "OP": "?"}, {"LOWER": "in"}, {"LOWER": {"IN": ["my", "his", "her", "their"]}},
                      {"LOWER": "sleep"}])
+    # "I totally choked in my driving test": nerves, not the throat.
+    patterns.append([{"LOWER": {"IN": ["choked", "choke", "choking"]}}, {"LOWER": {"IN": ["in", "at", "during"]}},
+                     {"LOWER": {"IN": ["my", "the", "a", "an", "our"]}}, {"IS_ALPHA": True, "OP": "?"},
+                     {"LOWER": {"IN": ["test", "exam", "exams", "interview", "presentation", "match", "game", "final",
+                                       "audition", "speech", "recital", "pitch"]}}])
     patterns.append([{"LOWER": {"IN": ["face", "heart"]}}, {"LOWER": {"IN": ["fell", "dropped", "sank"]}},
                      {"LOWER": {"IN": ["when", "as"]}}, {"LOWER": {"IN": ["i", "he", "she", "we", "they"]}},
                      {"LOWER": {"IN": ["saw", "heard", "read", "got", "opened", "found"]}},
@@ -219,7 +230,8 @@ def possible_cause_patterns() -> list[list[dict]]:
                 [{"LOWER": {"IN": ["laughing", "laughed", "giggling"]}}, {"LOWER": {"IN": ["at", "so", "too"]}}]]
     phrases = ["normal for me", "which is normal", "always happens", "it always does", "once i walked around",
                "from nerves", "from anxiety", "when i'm anxious", "settles once", "it settles", "before exams",
-               "after a long drive", "after the run", "after my run", "after running", "pins and needles went"]
+               "after a long drive", "after the run", "after my run", "after running", "pins and needles went",
+               "marathon", "half marathon", "the race", "parkrun", "my 5k", "my 10k", "a 5k", "a 10k"]
     return patterns + [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]
 
 

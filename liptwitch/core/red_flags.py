@@ -62,6 +62,7 @@ SPAN_GROUP = "red_flags"
 # Thoughts of self-harm are never explained away by a cause said beside them ("I want to die at this job"), but
 # for "not wake up", which a cause does explain ("wouldn't wake up through three alarms").
 _EXPLAINABLE_CRISIS_TERM = re.compile(r"\bwake\b")
+_NOT_A_HISTORY = re.compile(r"\b(?:than \w+|never|n't|not) used to\b")
 _DENIED_JUST_BEFORE = re.compile(r"\b(?:not|no|never|without|nor|n't|isn't|wasn't|hasn't|haven't)\s+(?:\w+\s+)?$")
 ANIMAL_WORDS = {"dog", "dogs", "puppy", "pup", "cat", "cats", "kitten", "horse", "pony", "rabbit", "hamster",
                 "guinea", "budgie", "parrot", "vet", "pet"}
@@ -197,6 +198,7 @@ class RedFlagDetector:
         text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
         text = _MISSING_APOSTROPHE.sub(lambda m: "'".join(g for g in m.groups() if g), text)
         text = re.sub(r"\bcnt\b|\bcan not\b", "can't", text)
+        text = re.sub(r"\s*\+\s*", " and ", text)  # "lip + eyelid"
         return re.sub(r"[a-z]+", lambda m: self._correct_word(m.group(0)), text)
 
     @staticmethod
@@ -365,7 +367,8 @@ class RedFlagDetector:
     @staticmethod
     def _family_history(entity: Span) -> bool:
         """ "my nan had seizures": a relative's past episodes, not something happening now."""
-        words = {t.lower_ for t in entity.sent}
+        # "harder to chew than it used to be", "never used to": a change now, not a history.
+        words = set(_NOT_A_HISTORY.sub(" ", entity.sent.text.lower()).split())
         return (bool(words & set(FAMILY_WORDS)) and bool(words & {"had", "used"})
                 and entity.text.endswith("s") and not words & set(RECENT_WORDS))
 

@@ -160,3 +160,17 @@ def test_near_misses_that_share_the_emergency_words_do_not_alarm(detector, text)
 ])
 def test_set_five_signs_are_found(detector, text, expected):
     assert level(detector, text) == expected
+
+
+# --- held-out set 6's lessons ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("not really, bit of trouble swallowing bread the last few days, feels like it sticks", "urgent"),
+    ("my dad's tongue has these little ripples and steak is much harder to chew than it used to be", "urgent"),
+    ("lip + eyelid both twitching this week, exam stress i assume", "routine"),
+    ("using my salbutamol inhaler a lot more and my lip twitches after each puff", "routine"),
+    ("I totally choked in my driving test yesterday and my lip was twitching the whole time", None),
+    ("my nan had seizures when she was young", None),
+])
+def test_set_six_readings(detector, text, expected):
+    assert level(detector, text) == expected
