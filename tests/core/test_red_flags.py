@@ -174,3 +174,16 @@ def test_set_five_signs_are_found(detector, text, expected):
 ])
 def test_set_six_readings(detector, text, expected):
     assert level(detector, text) == expected
+
+
+# --- held-out set 7's lessons: two terms that could never match ----------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("they gave me anti-sickness tablets two days ago and now my tongue keeps pushing out of my mouth", "urgent"),
+    ("since my lamotrigine dose went up last week my top lip flickers loads", "routine"),
+    ("my dose has gone up and my lip twitches", "routine"),
+    ("pins and needles in my toes last weekend, now it's up past my knees", "urgent"),
+    ("I'm up to my knees in work and my lip twitches", None),
+])
+def test_set_seven_readings(detector, text, expected):
+    assert level(detector, text) == expected
