@@ -150,6 +150,7 @@ def test_near_misses_that_share_the_emergency_words_do_not_alarm(detector, text)
     assert level(detector, text) is None
 
 
+# What held-out sets 5, 6 and 7 showed after their first runs (bench/RESULTS.md): each reading, at its level.
 @pytest.mark.parametrize("text, expected", [
     ("my dad collapsed while walking the dog", "emergency"),  # the nearest one named is the dad
     ("left. and my left arm feels like its not mine since lunch", "emergency"),
@@ -157,33 +158,17 @@ def test_near_misses_that_share_the_emergency_words_do_not_alarm(detector, text)
     ("keep spluttering when I drink, goes down the wrong way every time, never used to", "urgent"),
     ("I am feeling I should not be living, my family will be more happy without me", "crisis"),
     ("I want to die at this job, I can't take it", "crisis"),  # a cause beside them never explains such thoughts
-])
-def test_set_five_signs_are_found(detector, text, expected):
-    assert level(detector, text) == expected
-
-
-# --- held-out set 6's lessons ---------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("text, expected", [
     ("not really, bit of trouble swallowing bread the last few days, feels like it sticks", "urgent"),
     ("my dad's tongue has these little ripples and steak is much harder to chew than it used to be", "urgent"),
     ("lip + eyelid both twitching this week, exam stress i assume", "routine"),
     ("using my salbutamol inhaler a lot more and my lip twitches after each puff", "routine"),
     ("I totally choked in my driving test yesterday and my lip was twitching the whole time", None),
     ("my nan had seizures when she was young", None),
-])
-def test_set_six_readings(detector, text, expected):
-    assert level(detector, text) == expected
-
-
-# --- held-out set 7's lessons: two terms that could never match ----------------------------------------------------
-
-@pytest.mark.parametrize("text, expected", [
     ("they gave me anti-sickness tablets two days ago and now my tongue keeps pushing out of my mouth", "urgent"),
     ("since my lamotrigine dose went up last week my top lip flickers loads", "routine"),
     ("my dose has gone up and my lip twitches", "routine"),
     ("pins and needles in my toes last weekend, now it's up past my knees", "urgent"),
     ("I'm up to my knees in work and my lip twitches", None),
 ])
-def test_set_seven_readings(detector, text, expected):
+def test_what_the_held_out_sets_showed_is_read_at_its_level(detector, text, expected):
     assert level(detector, text) == expected
