@@ -12,7 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.server import never_fails
 from actions.tracker_helpers import (
     ANSWERER,
+    COMPOSER,
     KNOWLEDGE_BASE,
+    READER,
+    check_done,
     context_events,
     current_context,
     interrupted_by_safety_net,
@@ -23,8 +26,11 @@ from actions.tracker_helpers import (
     topic_ids,
 )
 from liptwitch.core.answers import HOW_TO_STOP_IT, INTRO, IS_IT_SERIOUS, QUESTION_INTENTS, WHAT_CAUSES_IT, refers_back
+from liptwitch.core.composer import with_offer
+from liptwitch.core.message_reader import ordinal_reference
 from liptwitch.vocabulary import (
     ACTION_ANSWER_QUESTION,
+    ASK_QUESTIONS,
     CHECK_MY_TWITCHING,
     DENY_SIGNS,
     RED_FLAG_INTENT_PREFIX,
@@ -70,7 +76,16 @@ class ActionAnswerQuestion(Action):
                 text: str) -> list[EventType]:
         context = current_context(tracker)
         try:
-            reply, context = ANSWERER.respond(intent, topics, context, refers_back(text, intent))
+            if intent == ASK_QUESTIONS:
+                # The check is offered to someone describing their twitching, unless it is under way.
+                composed = COMPOSER.compose(READER.read(text), context,
+                                            offer_check=tracker.active_loop_name is None and not check_done(tracker))
+                reply, context = composed if composed else (None, context)
+            else:
+                reply, context = ANSWERER.respond(intent, topics, context, refers_back(text, intent),
+                                                  ordinal_reference(text))
+                if reply is not None and tracker.active_loop_name is None and not check_done(tracker):
+                    reply = with_offer(reply, READER.read(text))
         except ValueError:
             logger.warning("%s ran for intent '%s', which it does not answer.", ACTION_ANSWER_QUESTION, intent)
             reply = None

@@ -9,16 +9,27 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from liptwitch.core.answers import Answerer, Context, Reply
+from liptwitch.core.composer import Composer
 from liptwitch.core.handoff import HandOffSummariser
 from liptwitch.core.knowledge_base import TOPIC_KINDS, load_knowledge_base
+from liptwitch.core.message_reader import MessageReader
 from liptwitch.core.text import PhraseMatcher
-from liptwitch.vocabulary import CONTEXT_KIND, CONTEXT_LISTED, CONTEXT_TOPICS, TOPIC, UTTER_SAFETY_NET
+from liptwitch.vocabulary import (
+    ACTION_TWITCH_CHECK_OUTCOME,
+    CONTEXT_KIND,
+    CONTEXT_LISTED,
+    CONTEXT_TOPICS,
+    TOPIC,
+    UTTER_SAFETY_NET,
+)
 
 # Loaded once when the action server starts: a broken knowledge base stops it with a clear error.
 KNOWLEDGE_BASE = load_knowledge_base()
 ANSWERER = Answerer(KNOWLEDGE_BASE)
 TOPIC_MATCHER = PhraseMatcher(KNOWLEDGE_BASE.synonym_index())
 HAND_OFF_SUMMARISER = HandOffSummariser(KNOWLEDGE_BASE)
+READER = MessageReader(KNOWLEDGE_BASE)
+COMPOSER = Composer(KNOWLEDGE_BASE)
 
 
 def latest_intent(tracker: Tracker) -> str:
@@ -108,3 +119,14 @@ def interrupted_by_safety_net(tracker: Tracker) -> tuple[dict[str, Any] | None, 
     paused = any(event.get("event") == "action" and event.get("name") == "action_deactivate_loop"
                  for event in events[earlier_user:asked])
     return events[earlier_user], paused
+
+
+def check_done(tracker: Tracker) -> bool:
+    """The guided check has already run in this conversation (its outcome was given): it is not offered again."""
+    done = False
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            done = False
+        elif event.get("event") == "action" and event.get("name") == ACTION_TWITCH_CHECK_OUTCOME:
+            done = True
+    return done

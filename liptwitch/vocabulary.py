@@ -26,6 +26,7 @@ ASK_SYMPTOM = "ask_symptom"
 ASK_TREATMENT = "ask_treatment"
 ASK_ABOUT = "ask_about"  # "what about stress?": a topic whose meaning depends on the context
 ASK_MORE = "ask_more"  # "tell me more": the fuller explanation of what was just answered
+ASK_QUESTIONS = "ask_questions"  # set by the message reader: a post with questions, a fear or context, answered as one
 CHECK_MY_TWITCHING = "check_my_twitching"  # starts the guided check
 UNCLEAR_SYMPTOM = "unclear_symptom"  # a change in the face or body too vague to place: the safety-net question
 DENY_SIGNS = "deny_signs"  # "none of these", the answer to the safety-net question

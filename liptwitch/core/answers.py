@@ -8,6 +8,7 @@ after a cause, or "what about stress?" after the list of causes.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from liptwitch.core.knowledge_base import Item, KnowledgeBase
@@ -18,6 +19,7 @@ from liptwitch.vocabulary import (
     ASK_DEFINITION,
     ASK_DURATION,
     ASK_MORE,
+    ASK_QUESTIONS,
     ASK_SEE_DOCTOR,
     ASK_SERIOUS,
     ASK_SUMMARY,
@@ -41,7 +43,7 @@ TOPIC_INTENTS = {
     ASK_WARNING_SIGNS: "warning_signs",
 }
 KIND_INTENTS = {ASK_CAUSE: "cause", ASK_SYMPTOM: "symptom", ASK_TREATMENT: "treatment"}
-QUESTION_INTENTS = (*TOPIC_INTENTS, *KIND_INTENTS, ASK_ABOUT, ASK_MORE)
+QUESTION_INTENTS = (*TOPIC_INTENTS, *KIND_INTENTS, ASK_ABOUT, ASK_MORE, ASK_QUESTIONS)
 
 # A paragraph break in markdown that Rasa's channels do not split into separate messages (they split
 # text on a blank line, "\n\n"): a line holding one space is blank to markdown, not to Rasa.
@@ -124,11 +126,12 @@ class Answerer:
     # --- choosing ------------------------------------------------------------------------------
 
     def respond(self, intent: str, topic_ids: list[str], context: Context | None = None,
-                refers_back: bool = True) -> tuple[Reply | None, Context]:
+                refers_back: bool = True, position: int | None = None) -> tuple[Reply | None, Context]:
         """The reply to `intent` about `topic_ids` (knowledge-base ids), and the context it leaves.
 
         `refers_back` says the question points at the previous answer ("how do I treat *that*?",
         see `refers_back()`); without it, "what are the causes?" gets every cause whatever came before.
+        `position` is a place in what was just listed ("the third one": 3, "the last one": -1).
         The reply is None when the question cannot be answered as asked ("what about it?" with
         nothing to refer to): the caller asks the person to say it another way.
         """
@@ -140,6 +143,8 @@ class Answerer:
         if intent in KIND_INTENTS:
             return self._about_kind(KIND_INTENTS[intent], topics, context if refers_back else Context())
         if intent == ASK_ABOUT:
+            if not topics and position is not None:
+                topics = self._at_position(context, position)
             return self._follow_up(topics, context)
         if intent == ASK_MORE:
             return self._more(context)
@@ -166,6 +171,13 @@ class Answerer:
             elif {topic.kind, kind} == {"cause", "treatment"}:
                 wanted.extend(self.kb.related_of_kind(topic.id, kind)[:1])
         return list(dict.fromkeys(wanted))
+
+    def _at_position(self, context: Context, position: int) -> list[Item]:
+        """The item at `position` (1-based, -1 the last) of the list just shown, or of the items just answered."""
+        shown = self.kb.of_kind(context.kind) if context.listed and context.kind else \
+            [self.kb.get(t) for t in context.topics if t in self.kb.items]
+        index = position - 1 if position > 0 else len(shown) + position
+        return [shown[index]] if 0 <= index < len(shown) and len(shown) > 1 else []
 
     def _follow_up(self, topics: list[Item], context: Context) -> tuple[Reply | None, Context]:
         if not topics:
@@ -223,6 +235,8 @@ class Answerer:
 
 
 _REFERRING_WORDS = {"that", "this", "those", "these", "them", "one"}
+# "so what should I do?" after one cause asks what to do about that cause.
+_WHAT_NOW = re.compile(r"\b(what (should|can|do|could) (i|we) do|so what|what now|what then|what do i do)\b")
 
 
 def refers_back(text: str, intent: str) -> bool:
@@ -231,8 +245,10 @@ def refers_back(text: str, intent: str) -> bool:
     "it" counts for treatments only: after a cause, "how do I stop it?" means that cause, while
     "what causes it?" means lip twitching in general.
     """
-    words = set(normalise(text).split())
-    return bool(words & _REFERRING_WORDS) or (intent == ASK_TREATMENT and bool(words & {"it", "its"}))
+    normalised = normalise(text)
+    words = set(normalised.split())
+    return bool(words & _REFERRING_WORDS) or (intent == ASK_TREATMENT and (
+        bool(words & {"it", "its"}) or bool(_WHAT_NOW.search(normalised))))
 
 
 def render_item(item: Item, full: bool = False) -> str:

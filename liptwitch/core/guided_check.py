@@ -42,6 +42,9 @@ _UNITS = {"min": 1 / 1440, "minute": 1 / 1440, "hour": 1 / 24, "hr": 1 / 24, "da
 _DURATION = re.compile(r"\b(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                        r"couple|few|several)?\s*(?:of\s+)?(min|minute|hour|hr|day|night|week|wk|fortnight|month|"
                        r"year|yr)s?\b")
+# Words before "a day" / "a week" that make it a length of time ("for a week"), not a rate ("coffee a day").
+_FOR_HOW_LONG = {"for", "about", "around", "over", "past", "last", "than", "almost", "nearly", "like", "only", "just",
+                 "half", "within", "in", "since", "whole", "entire", "maybe", "roughly", "least", "of"}
 _HOW_OFTEN = {"every", "each", "per", "all", "times", "twice", "once", "x"}
 _SINCE = {"today": 0.5, "this morning": 0.5, "tonight": 0.5, "last night": 1, "yesterday": 1, "since yesterday": 1,
           "last week": 7, "since last week": 7, "last month": 30, "since last month": 30, "ages": 60,
@@ -66,6 +69,8 @@ def parse_duration_days(text: str) -> float | None:
         before = words[:match.start()].split()[-1:]
         if before and before[0] in _HOW_OFTEN:
             continue  # "every day", "twice a day", "all day": how often, not how long
+        if match.group(1) in ("a", "an") and before and before[0] not in _FOR_HOW_LONG:
+            continue  # "6 cups of coffee a day", "twitches an hour": a rate, not how long
         count_text, unit = match.group(1), match.group(2)
         if count_text is None and unit not in ("fortnight",):
             count = 2.0 if f"{unit}s" in words.split() else 1.0

@@ -64,6 +64,7 @@ class Item:
     sources: tuple[Source, ...]
     gist: str | None = None
     see_doctor_if: str | None = None
+    review: str | None = None  # "awaiting clinical review" for content written beyond the source articles
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,12 @@ class SafetyQuestion:
 
 @dataclass(frozen=True)
 class Article:
+    """A source: one of the articles in shared/seeds (`file`), or a public page (`url`)."""
+
     id: str
     title: str
-    file: str
+    file: str | None = None
+    url: str | None = None
 
 
 @dataclass
@@ -234,7 +238,8 @@ class _Entry:
 
 
 _ITEM_FIELDS = ("id", "title", "synonyms", "short", "details", "related", "sources")
-_ITEM_OPTIONAL = ("see_doctor_if",)
+_ITEM_OPTIONAL = ("see_doctor_if", "review")
+REVIEW_STATES = ("awaiting clinical review",)
 TOPIC_KINDS = ("cause", "symptom", "treatment")  # named as topics and shown as lists: they need a gist
 
 
@@ -260,7 +265,15 @@ def _parse_item(entry: _Entry, kind: str) -> Item:
         sources=tuple(sources),
         gist=entry.text("gist", required=False),
         see_doctor_if=entry.text("see_doctor_if", required=False),
+        review=_review(entry),
     )
+
+
+def _review(entry: _Entry) -> str | None:
+    review = entry.text("review", required=False)
+    if review is not None and review not in REVIEW_STATES:
+        raise entry.fail("review", f"is '{review}', must be one of: {', '.join(REVIEW_STATES)} (or left out)")
+    return review
 
 
 def _parse_red_flag(entry: _Entry) -> RedFlag:
@@ -292,8 +305,13 @@ def _parse_safety_question(entry: _Entry) -> SafetyQuestion:
 
 
 def _parse_article(entry: _Entry) -> Article:
-    entry.check_fields(("id", "title", "file"))
-    return Article(id=_check_id(entry), title=entry.text("title"), file=entry.text("file"))
+    entry.check_fields(("id", "title"), ("file", "url"))
+    file, url = entry.text("file", required=False), entry.text("url", required=False)
+    if (file is None) == (url is None):
+        raise entry.fail("file", "a source needs exactly one of 'file' (a seed article) or 'url' (a public page)")
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise entry.fail("url", f"'{url}' must be a web address (http:// or https://)")
+    return Article(id=_check_id(entry), title=entry.text("title"), file=file, url=url)
 
 
 def _check_id(entry: _Entry) -> str:

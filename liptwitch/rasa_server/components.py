@@ -29,8 +29,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from liptwitch import settings, vocabulary
 from liptwitch.core import safety_corpus, safety_net, triage
 from liptwitch.core.answers import ASK_WARNING_SIGNS, RED_FLAG_INTENT_PREFIX, TOPIC_ENTITY
+from liptwitch.core.composer import Composer, intent_from_reading
 from liptwitch.core.knowledge_base import DEFAULT_DIRECTORY, load_knowledge_base
 from liptwitch.core.limits import MAX_MESSAGE_CHARACTERS, accepted_part
+from liptwitch.core.message_reader import MessageReader
 from liptwitch.core.safety_net import SafetyNet
 from liptwitch.core.text import PhraseMatcher, country_code
 from liptwitch.rasa_server.patches import require_patches
@@ -112,6 +114,40 @@ class KnowledgeBaseEntityResolver(_RulesComponent):
                 continue
             resolved.append({**entity, ENTITY_ATTRIBUTE_VALUE: item_id})
         return resolved
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class MessageReaderRouter(_RulesComponent):
+    """Reads the whole message (liptwitch/core/message_reader.py) and, when it is a post to answer as a whole
+    (several questions, a fear, context, a topic the articles do not cover, a question the model could not place),
+    sets the intent ask_questions; a message that only describes twitching is never small talk. The model's own
+    intent stays in the ranking. Placed before RedFlagClassifier, which still reads every message and outranks it.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"knowledge_base": None}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        kb = load_knowledge_base(config.get("knowledge_base") or DEFAULT_DIRECTORY)
+        self.reader = MessageReader(kb)
+        self.composer = Composer(kb)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if not text or text.startswith("/"):  # a button's payload says its intent itself
+                continue
+            model_intent = message.get(INTENT) or {}
+            name = intent_from_reading(self.reader.read(text), str(model_intent.get(INTENT_NAME_KEY, "")),
+                                       self.composer)
+            if name:
+                intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+                message.set(INTENT, intent, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [intent, *(message.get(INTENT_RANKING_KEY) or [])],
+                            add_to_output=True)
+        return messages
 
 
 @cache
@@ -283,8 +319,9 @@ class RedFlagClassifier(GraphComponent):
             else:
                 entities.append(self._entity(SAFETY_QUESTION_ENTITY, question))
             self._set_intent(message, name, ranking, entities)
-        elif decision.informational:
-            # A question about a red flag ("what does facial droop mean?") gets the warning signs.
+        elif decision.informational and model_intent.get(INTENT_NAME_KEY) != vocabulary.ASK_QUESTIONS:
+            # A question about a red flag ("what does facial droop mean?") gets the warning signs; a post the
+            # message reader answers as a whole says what it needs to about them.
             self._set_intent(message, ASK_WARNING_SIGNS, ranking, message.get(ENTITIES, []))
         else:
             message.set(INTENT, model_intent, add_to_output=True)

@@ -1,0 +1,230 @@
+"""One reply to everything a message asks, built from knowledge-base items: the fear first, then each question.
+
+A clinician answering a long post answers the fear it names ("Is it ALS?"), uses what the person said ("You
+mention exams, little sleep and energy drinks: all three are common triggers") and then answers each question
+in turn, with the treatments that match what they described. Every sentence of the reply comes from the
+knowledge base; the reply's `kb_ids` list every item used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from liptwitch.core.answers import (
+    CHECK_MY_TWITCHING,
+    HOW_TO_STOP_IT,
+    IS_IT_SERIOUS,
+    PARAGRAPH,
+    SAFETY_NET_PREFIX,
+    WHAT_CAUSES_IT,
+    WHEN_TO_SEE_A_DOCTOR,
+    Button,
+    Context,
+    Reply,
+)
+from liptwitch.core.knowledge_base import Item, KnowledgeBase
+from liptwitch.core.message_reader import ASK_ITEMS, FEAR_PREFIX, Question, Reading
+from liptwitch.vocabulary import ASK_QUESTIONS, ASK_SUMMARY, DENY_SIGNS, SMALL_TALK_INTENTS
+from liptwitch.vocabulary import CHECK_MY_TWITCHING as CHECK_INTENT
+
+# Items every message about lip twitching names ("lip twitching" is the definition's synonym): named, they say
+# nothing about what is asked.
+_GENERIC_ITEMS = ("definition", "summary")
+CHILD = "child"  # the item about a child's twitching, answered whenever the twitching is a child's
+_ASKED_ITEMS = ("seriousness", "see_doctor", "warning_signs")  # answered when asked, not whenever named
+OFFER = "Would you like me to check your twitching with four quick questions?"
+OFFER_SOMEONE = "Would you like me to go through four quick questions about their twitching?"
+_NUMBER_WORDS = {3: "three", 4: "four", 5: "five", 6: "six"}
+MOST_ITEMS_IN_FULL = 4  # beyond this a reply is too long for a phone: the rest are listed by their gist
+
+
+@dataclass
+class _Plan:
+    """The reply being built: blocks of markdown, in order, and the items they used."""
+
+    blocks: list[str] = field(default_factory=list)
+    used: list[str] = field(default_factory=list)
+    in_full: int = 0
+
+    def uses(self, item_id: str) -> bool:
+        return item_id in self.used
+
+
+class Composer:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+
+    def compose(self, reading: Reading, context: Context | None = None, offer_check: bool = True) -> \
+            tuple[Reply, Context] | None:
+        """The reply to `reading`, or None when it asks nothing the knowledge base can answer."""
+        context = context or Context()
+        plan = _Plan()
+        for fear in self._fears(reading):
+            self._add_in_full(plan, fear)
+        triggers = [self.kb.get(t) for t in reading.triggers]
+        asks = {q.asks for q in reading.questions}
+        if triggers and (asks & {"cause", "treatment", "serious", None} or reading.is_long()):
+            self._add_triggers(plan, reading, triggers)
+        for question in reading.questions:
+            self._answer(plan, question, reading, context)
+        for item in self.situations(reading):  # "lip twitching in pregnancy", named without a question mark
+            self._add_in_full(plan, item)
+        if not plan.blocks:
+            return None
+        items = [self.kb.get(i) for i in plan.used]
+        safety_net = next((i.see_doctor_if for i in items if i.see_doctor_if), None)
+        if safety_net:
+            plan.blocks.append(f"{SAFETY_NET_PREFIX}{safety_net}")
+        reply = Reply(text=PARAGRAPH.join(plan.blocks), buttons=self._buttons(items), kb_ids=list(plan.used))
+        if offer_check:
+            reply = with_offer(reply, reading)
+        answered = [i for i in items if i.kind in ("cause", "treatment")] or items
+        return reply, Context(topics=tuple(i.id for i in answered), kind=answered[0].kind, listed=False)
+
+    def situations(self, reading: Reading) -> list[Item]:
+        """The topics named beyond causes and treatments (a child, pregnancy, the cold...), not the generic ones."""
+        named = [*reading.topics, *((CHILD,) if reading.who == "child" and CHILD in self.kb.items else ())]
+        return [self.kb.get(t) for t in dict.fromkeys(named) if self.kb.get(t).kind == "topic"
+                and t not in _GENERIC_ITEMS and not t.startswith(FEAR_PREFIX) and t not in _ASKED_ITEMS]
+
+    # --- what to say ---------------------------------------------------------------------------------------------
+
+    def _fears(self, reading: Reading) -> list[Item]:
+        fears = [self.kb.get(f) for f in reading.fears]
+        if not fears and any(q.asks in ("serious", None) and "neurological" in q.topics for q in reading.questions):
+            fears = [self.kb.get("neurological")]  # "is it a sign of Parkinson's?"
+        return fears
+
+    def _answer(self, plan: _Plan, question: Question, reading: Reading, context: Context) -> None:
+        named = [self.kb.get(t) for t in question.topics if t not in _GENERIC_ITEMS]
+        named = [i for i in named if not (question.asks == "serious" and i.kind == "cause"
+                                          and i.id != "neurological")]  # "should I worry": not the stress item
+        situations = [i for i in named if i.kind == "topic" and i.id not in _ASKED_ITEMS]
+        for item in situations:  # "is it normal in pregnancy?": the item about pregnancy answers it
+            self._add_in_full(plan, item)
+        if situations and question.asks == "serious":
+            self._add_in_full(plan, self.kb.get("seriousness"))  # "is it normal for toddlers?": both answer it
+        if situations and question.asks in (None, "serious", "cause"):
+            return
+        asks = question.asks
+        if asks == "cause":
+            if named:  # "can magnesium cause it?", "could the Botox have caused this?": what they name
+                for item in named:
+                    self._add_in_full(plan, item)
+            elif not reading.triggers:
+                self._add_list(plan, "cause")
+        elif asks == "treatment":
+            self._add_treatments(plan, named, reading, context)
+        elif asks == "serious":
+            self._add_in_full(plan, self.kb.get("seriousness"))
+        elif asks == "stop_now":
+            self._add_in_full(plan, self.kb.get("stop_now"))
+            if reading.triggers:
+                self._add_treatments(plan, [], reading, context)
+        elif asks == "symptom":
+            self._add_list(plan, "symptom")
+        elif asks in ASK_ITEMS:
+            item_id = ASK_ITEMS[asks] if ASK_ITEMS[asks] in self.kb.items else "see_doctor"
+            self._add_in_full(plan, self.kb.get(item_id))
+        else:
+            for item in named:
+                if item.id not in _ASKED_ITEMS or not situations:
+                    self._add_in_full(plan, item)
+
+    def _add_treatments(self, plan: _Plan, named: list[Item], reading: Reading, context: Context) -> None:
+        """What helps: for what the question names, else what the person described, else what was just
+        answered ("so what should I do?" after magnesium), else every treatment."""
+        sources = named or [self.kb.get(t) for t in reading.triggers] or \
+            [self.kb.get(t) for t in context.topics if t in self.kb.items and not context.listed]
+        treatments: list[Item] = []
+        for item in sources:
+            if item.kind == "treatment":
+                treatments.append(item)
+            elif item.kind == "cause":
+                treatments.extend(self.kb.treatments_for(item.id)[:1])
+        treatments = list(dict.fromkeys(treatments))
+        if not treatments:
+            self._add_list(plan, "treatment")
+        elif len(treatments) == 1:
+            self._add_in_full(plan, treatments[0])
+        else:
+            lines = ["What helps with those:"] + [f"\u2022 **{t.title}**: {t.gist}" for t in treatments
+                                                  if not plan.uses(t.id)]
+            plan.blocks.append("  \n".join(lines))
+            plan.used.extend(t.id for t in treatments if not plan.uses(t.id))
+
+    def _add_triggers(self, plan: _Plan, reading: Reading, triggers: list[Item]) -> None:
+        words = [reading.trigger_words[t.id] for t in triggers]
+        if len(triggers) == 1:
+            opening = f"You mention {words[0]}: that is a common trigger of lip twitching."
+        else:
+            every = "both" if len(triggers) == 2 else f"all {_NUMBER_WORDS.get(len(triggers), len(triggers))}"
+            opening = (f"You mention {', '.join(words[:-1])} and {words[-1]}: {every} are common triggers of lip "
+                       "twitching.")
+        lines = [opening] + [f"\u2022 **{t.title}**: {t.gist}" for t in triggers]
+        plan.blocks.append("  \n".join(lines))
+        plan.used.extend(t.id for t in triggers if not plan.uses(t.id))
+
+    def _add_in_full(self, plan: _Plan, item: Item) -> None:
+        if plan.uses(item.id):
+            return
+        if plan.in_full >= MOST_ITEMS_IN_FULL:
+            text = f"\u2022 **{item.title}**" + (f": {item.gist}" if item.gist else "")
+        else:
+            text = f"**{item.title}**  \n{item.short}"
+            plan.in_full += 1
+        plan.blocks.append(text)
+        plan.used.append(item.id)
+
+    def _add_list(self, plan: _Plan, kind: str) -> None:
+        items = [i for i in self.kb.of_kind(kind) if not plan.uses(i.id)]
+        if not items:
+            return
+        intro = self.kb.list_intros.get(kind, f"The {kind}s of lip twitching:")
+        plan.blocks.append("  \n".join([intro] + [f"\u2022 **{i.title}**: {i.gist}" for i in items]))
+        plan.used.extend(i.id for i in items)
+
+    @staticmethod
+    def _buttons(items: list[Item]) -> list[Button]:
+        kinds = {i.kind for i in items}
+        buttons = [b for b, shown in ((HOW_TO_STOP_IT, "treatment" in kinds), (WHAT_CAUSES_IT, "cause" in kinds),
+                                      (IS_IT_SERIOUS, "seriousness" in {i.id for i in items}))
+                   if not shown]
+        return [WHEN_TO_SEE_A_DOCTOR, *buttons][:3]
+
+
+# What the reader can tell a question asks that the NLU model has no intent for.
+_READER_ONLY_ASKS = ("stop_now", "difference", "tests")
+# The model's intents that mean it could not place the message, or placed it as small talk or the check.
+_NOT_PLACED = ("nlu_fallback", *SMALL_TALK_INTENTS, ASK_SUMMARY, CHECK_INTENT, DENY_SIGNS)
+
+
+def intent_from_reading(reading: Reading, model_intent: str, composer: Composer) -> str | None:
+    """The intent a message gets from what the reader found in it, or None to keep the model's.
+
+    A post answered as a whole (ASK_QUESTIONS): several questions, a fear named, the person's triggers with a
+    question, a long message with a question, a topic the articles do not cover, or a question the model could not
+    place. A message that describes twitching and asks nothing is never small talk: it starts the guided check.
+    """
+    if model_intent == DENY_SIGNS:
+        return None  # "none of these", the answer to the safety-net question
+    whole = (len(reading.questions) >= 2 or reading.fears or (reading.triggers and reading.questions)
+             or any(q.asks in _READER_ONLY_ASKS for q in reading.questions)
+             or (reading.is_long() and reading.questions) or composer.situations(reading)
+             or (reading.questions and model_intent in _NOT_PLACED))
+    if whole and composer.compose(reading) is not None:
+        return ASK_QUESTIONS
+    if not reading.questions and reading.describes_twitching and model_intent in _NOT_PLACED \
+            and model_intent != CHECK_INTENT:
+        return CHECK_INTENT
+    return None
+
+
+def with_offer(reply: Reply, reading: Reading) -> Reply:
+    """The reply, with the guided check offered after it when the message describes someone's twitching: offered,
+    never imposed, and only after the question is answered."""
+    if not reading.describes_twitching or any(b.payload == CHECK_MY_TWITCHING.payload for b in reply.buttons):
+        return reply
+    offer = OFFER if reading.who == "me" else OFFER_SOMEONE
+    return Reply(text=f"{reply.text}{PARAGRAPH}{offer}", buttons=[CHECK_MY_TWITCHING, *reply.buttons][:3],
+                 kb_ids=reply.kb_ids)
