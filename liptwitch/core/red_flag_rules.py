@@ -287,12 +287,13 @@ def term_pattern(nlp: Language, term: str) -> list[dict]:
     only; `=weeks|months` for alternatives). `<num>` is a number from 2 up;
     my/his/her/the... stand for one another. Up to MAX_GAP other words may come between two
     words of a term ("face has really drooped"), but never a negation or a break ("face isn't
-    drooping", "face. drooping").
+    drooping", "face. drooping"); a word written `+word` must come right after the one before it.
     """
     gap = {"IS_PUNCT": False, "LOWER": {"NOT_IN": [*NEGATION_WORDS, "nt", "but", "or"]}, "OP": "?"}
     pattern: list[dict] = []
     chunks = term.lower().split()
     for index, chunk in enumerate(chunks):
+        chunk = chunk.removeprefix("+")
         if "|" in chunk and not chunk.startswith("="):
             words = chunk.split("|")
             matchers = [_token_matcher(nlp, w) for w in words]
@@ -303,7 +304,8 @@ def term_pattern(nlp: Language, term: str) -> list[dict]:
         else:
             tokens = [chunk] if chunk == "<num>" or chunk.startswith("=") else [t.text for t in nlp(chunk)]
             pattern.extend(_token_matcher(nlp, token) for token in tokens)
-        joined = index + 1 < len(chunks) and chunks[index + 1].startswith("'")  # "mum 's"
+        # "mum 's"; "+again": the next word comes right after this one ("cutting again", not "cutting out x again")
+        joined = index + 1 < len(chunks) and chunks[index + 1].startswith(("'", "+"))
         if index + 1 < len(chunks) and not joined:
             pattern.extend(dict(gap) for _ in range(MAX_GAP))
     return pattern

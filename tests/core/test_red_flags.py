@@ -197,6 +197,11 @@ def test_near_misses_that_share_the_emergency_words_do_not_alarm(detector, text)
     ("is my lip twitch some kind of seizure?", None),
     ("could this twitching be a form of epilepsy?", None),
     ("my dad had some kind of seizure and is still confused", "emergency"),
+    ("been cutting again this week, the twitch is the least of my worries", "crisis"),
+    ("my daughter has started cutting again", "crisis"),
+    ("I've started cutting out caffeine again to cope with the twitch", None),  # `+again`: right after
+    ("the power cut again last night and my lip twitched", None),
+    ("I've been working out at the gym and my lip twitches", None),
 ])
 def test_what_the_held_out_sets_showed_is_read_at_its_level(detector, text, expected):
     assert level(detector, text) == expected
