@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.hand_off import hand_off
 from actions.server import never_fails
-from actions.tracker_helpers import KNOWLEDGE_BASE, latest_intent
+from actions.tracker_helpers import KNOWLEDGE_BASE, latest_entities, latest_intent
 from liptwitch.core import guided_check
 from liptwitch.core.answers import QUESTION_INTENTS
 from liptwitch.vocabulary import (
@@ -31,10 +31,12 @@ from liptwitch.vocabulary import (
     CRISIS,
     EMERGENCY,
     FAST_SLOTS,
+    RED_FLAG,
     REQUESTED_SLOT,
     ROUTINE,
     UNCLEAR_SYMPTOM,
     URGENT,
+    UTTER_CHECK_START,
     UTTER_EMERGENCY,
     UTTER_ROUTINE,
     VALIDATE_TWITCH_CHECK_FORM,
@@ -43,6 +45,20 @@ from liptwitch.vocabulary import (
 
 # Messages the form never takes as an answer: the rules answer them at once (advice, or the safety-net question).
 ALARMING_INTENTS = (*(red_flag_intent(level) for level in (EMERGENCY, CRISIS, URGENT)), UNCLEAR_SYMPTOM)
+
+
+def routine_advised(tracker: Tracker) -> bool:
+    """Whether the routine advice was given since this check started (by the form, or by the rules for a routine
+    red flag that answered nothing)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") in (UTTER_CHECK_START, ACTION_TWITCH_CHECK_OUTCOME):
+            return False  # this check's start, or the end of an earlier one
+        if event.get("event") == "bot":
+            custom = (event.get("data") or {}).get("custom") or {}
+            if (isinstance(custom, dict) and custom.get("triage") == ROUTINE) \
+                    or (event.get("metadata") or {}).get("utter_action") == UTTER_ROUTINE:
+                return True
+    return False
 
 
 class ValidateTwitchCheckForm(FormValidationAction):
@@ -59,7 +75,28 @@ class ValidateTwitchCheckForm(FormValidationAction):
 
     @never_fails
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return await super().run(dispatcher, tracker, domain)
+        before = {slot: tracker.get_slot(slot) for slot in CHECK_SLOTS}
+        events = await super().run(dispatcher, tracker, domain)
+        self._routine_at_once(dispatcher, tracker, before, events)
+        return events
+
+    @staticmethod
+    def _routine_at_once(dispatcher: CollectingDispatcher, tracker: Tracker, before: dict[str, Any],
+                         events: list[EventType]) -> None:
+        """An answer that makes the outcome routine (TRIAGE.md RF18, RF19: more than two weeks, or spreading), or a
+        routine red flag said in an answer ("only my lip, and I started new tablets"), gets the routine advice at
+        once, as it would outside the check; the check then goes on, and its outcome says the same. Once a check."""
+        filled = {event["name"]: event["value"] for event in events
+                  if event.get("event") == "slot" and event.get("name") in CHECK_SLOTS}
+        if not filled or routine_advised(tracker):
+            return
+        after = {**before, **filled}
+        # Only the answer that makes the outcome routine: one already routine had its advice when it became so.
+        red_flags = [] if guided_check.routine_red_flags(before) else list(guided_check.routine_red_flags(after))
+        if latest_intent(tracker) == red_flag_intent(ROUTINE):
+            red_flags += [flag for flag in latest_entities(tracker, RED_FLAG) if flag not in red_flags]
+        if red_flags and not any(after.get(slot) == guided_check.YES for slot in FAST_SLOTS):
+            dispatcher.utter_message(response=UTTER_ROUTINE, red_flags=red_flags)
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> list[str]:
@@ -136,7 +173,8 @@ class ActionTwitchCheckOutcome(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         answers = {slot: tracker.get_slot(slot) for slot in CHECK_SLOTS}
-        result = guided_check.outcome(KNOWLEDGE_BASE, answers)
+        advised = routine_advised(tracker)
+        result = guided_check.outcome(KNOWLEDGE_BASE, answers, advised_routine=advised)
         if result.level == EMERGENCY:
             red_flags = [guided_check.FAST_RED_FLAGS[slot] for slot in FAST_SLOTS
                          if answers.get(slot) == guided_check.YES]
@@ -144,8 +182,9 @@ class ActionTwitchCheckOutcome(Action):
             handed_off = hand_off(tracker, EMERGENCY, red_flags)
         else:
             handed_off = []
-            if result.level == ROUTINE:
-                dispatcher.utter_message(response=UTTER_ROUTINE, red_flags=[])
+            if result.level == ROUTINE and not advised:  # given once: during the check, or here
+                dispatcher.utter_message(response=UTTER_ROUTINE,
+                                         red_flags=list(guided_check.routine_red_flags(answers)))
             dispatcher.utter_message(text=result.text,
                                      json_message={"kb_ids": list(result.kb_ids), "check": result.level})
         return [*handed_off, *(SlotSet(slot, None) for slot in CHECK_SLOTS)]  # the check can be run again

@@ -48,7 +48,8 @@ _FOR_HOW_LONG = {"for", "about", "around", "over", "past", "last", "than", "almo
 _HOW_OFTEN = {"every", "each", "per", "all", "times", "twice", "once", "x"}
 _SINCE = {"today": 0.5, "this morning": 0.5, "tonight": 0.5, "last night": 1, "yesterday": 1, "since yesterday": 1,
           "last week": 7, "since last week": 7, "last month": 30, "since last month": 30, "ages": 60,
-          "for ages": 60, "forever": 90, "months": 60, "weeks": 21, "years": 365, "just started": 0.5}
+          "for ages": 60, "forever": 90, "months": 60, "weeks": 21, "years": 365, "just started": 0.5,
+          "all year": 180, "last term": 60, "all term": 60}
 _SKIP_WORDS = {"skip", "dont know", "do not know", "not sure", "no idea", "unsure", "idk", "dunno", "pass",
                "i dont know", "rather not say"}
 _YES = {"yes", "yeah", "yep", "yup", "y", "ya", "yes it is", "yes it does", "a bit", "a little", "i think so",
@@ -77,6 +78,8 @@ def parse_duration_days(text: str) -> float | None:
         else:
             count = float(_NUMBERS.get(count_text, 0) or count_text) if count_text else 1.0
         days = count * _UNITS[unit]
+        if "half" in words[:match.start()].split()[-2:]:
+            days /= 2  # "half a year", "half the year", "half an hour"
         # "999...9 weeks" is no answer: asked again, never stored (an infinite number broke the outcome).
         return days if math.isfinite(days) and days <= LONGEST_DAYS else None
     for phrase in sorted(_SINCE, key=len, reverse=True):
@@ -95,9 +98,13 @@ def is_a_question(text: str) -> bool:
     return text.rstrip().endswith("?") or bool(words and words[0] in _QUESTION_STARTERS)
 
 
+# "no other symptoms", "nothing other than that": "other" that names no other place.
+_NO_OTHER = re.compile(r"\b(?:no|not any|without|any|nothing) other\b(?: \w+)?|\bother than\b")
+
+
 def parse_location(text: str, explicit: bool = False) -> str | None:
     """Lip only, or spreading. With `explicit`, "my lip twitches" says nothing (it may be elsewhere too)."""
-    words = normalise(text)
+    words = _NO_OTHER.sub(" ", normalise(text))
     if re.search(r"\b(spread|spreading|spreads|also|too|as well|other|eye|eyelid|cheek|face|chin|jaw|arm|leg|"
                  r"hand|body|elsewhere|more than one|several places|all over)\b", words) \
             and not re.search(r"\b(only|just)\b", words):
@@ -165,16 +172,35 @@ def _days_text(days: float) -> str:
     return "a day" if round(days) <= 1 else f"{round(days)} days"
 
 
-def outcome(kb: KnowledgeBase, answers: dict[str, object]) -> CheckOutcome:
-    """The level and a short personal summary for what the person answered (slot name -> value)."""
+# The rows of TRIAGE.md an answer of the check meets: lasting more than two weeks, or in more than one place.
+LONG_LASTING_RED_FLAG, SPREADING_RED_FLAG = "RF18", "RF19"
+
+
+def routine_red_flags(answers: dict[str, object]) -> tuple[str, ...]:
+    """The routine rows the answers so far meet (TRIAGE.md RF18, RF19); none means self-care so far."""
+    days = answers.get(CHECK_DURATION_DAYS)
+    found = []
+    if isinstance(days, int | float) and days > ROUTINE_AFTER_DAYS:
+        found.append(LONG_LASTING_RED_FLAG)
+    if answers.get(CHECK_LOCATION) == SPREADING:
+        found.append(SPREADING_RED_FLAG)
+    return tuple(found)
+
+
+def outcome(kb: KnowledgeBase, answers: dict[str, object], advised_routine: bool = False) -> CheckOutcome:
+    """The level and a short personal summary for what the person answered (slot name -> value).
+
+    `advised_routine`: the routine advice was already given during the check (an answer that met a routine row,
+    or a routine red flag said on the way, such as a new medicine): the outcome is routine too, never less.
+    """
     if any(answers.get(slot) == YES for slot in FAST_SLOTS):
         return CheckOutcome("emergency", "", ("warning_signs",))
-    days = answers.get(CHECK_DURATION_DAYS)
-    long_lasting = isinstance(days, int | float) and days > ROUTINE_AFTER_DAYS
-    routine = long_lasting or answers.get(CHECK_LOCATION) == SPREADING
+    flags = routine_red_flags(answers)
+    routine = bool(flags) or advised_routine
     lines = [_told(answers)]
     if routine:
-        why = "it has lasted more than two weeks" if long_lasting else "it is in more than one place"
+        why = ("it has lasted more than two weeks" if LONG_LASTING_RED_FLAG in flags
+               else "it is in more than one place" if flags else "of what you told me")
         lines.append(f"Because {why}, it's worth **booking an appointment with your GP or doctor** to have "
                      "it checked. It isn't an emergency.")
     else:

@@ -82,13 +82,18 @@ def context_rules() -> list[ConTextRule]:
         "hypothetically", "if someone", "if somebody", "if a person", "when someone", "for a first aid",
         "turn into", "turns into", "lead to", "leads to", "develop into", "progress to", "asking for the future",
         "general question", "just curious", "out of curiosity", "in general", "ever linked",
+        # "could my lip twitch be a type of seizure?": asking what it is, not saying it happened.
+        "be a type of", "be a kind of", "be a sort of", "be a form of", "be some kind of", "be some sort of",
+        "be some type of", "be some form of", "twitch be", "twitching be", "twitches be",
     ]
-    # "is my twitch a seizure?", "could it be a fit?": asking what something is.
+    # "is my twitch a seizure?", "could it be a fit?", "could my lip twitch be a seizure?": asking what something is.
     what_is_it = [{"LOWER": {"IN": ["is", "could", "can", "might", "would", "are"]}},
                   {"LOWER": {"IN": ["my", "this", "that", "it", "the", "these"]}},
                   {"LOWER": {"IN": ["twitch", "twitching", "twitches", "lip", "be", "just"]}, "OP": "?"},
                   {"LOWER": {"IN": ["twitch", "twitching", "twitches", "lip", "be", "just"]}, "OP": "?"},
-                  {"LOWER": {"IN": ["a", "an", "like", "related", "part"]}}]
+                  {"LOWER": {"IN": ["twitch", "twitching", "twitches", "lip", "be", "just"]}, "OP": "?"},
+                  {"LOWER": {"IN": ["a", "an", "like", "related", "part", "some", "one", "kind", "sort", "type",
+                                    "form"]}}]
     historical = [
         "years ago", "year ago", "months ago", "month ago", "as a child", "as a kid", "as a teenager",
         "when i was younger", "when i was a kid", "when i was little", "in the past", "history of",
@@ -196,6 +201,18 @@ def explanation_patterns() -> list[list[dict]]:
                "call frozen", "the video call", "just the twitch", "only the twitch", "asking the gp",
                "asking the doctor", "asking my gp", "asking my doctor", "bothering the gp", "bothering the doctor",
                "ground to swallow me", "ground swallow me"]
+    # Idioms that borrow a sign's word: "a fit of giggles", "a coughing fit", "blackout curtains".
+    phrases += [f"fit of {what}" for what in ("giggles", "the giggles", "laughter", "laughing", "coughing", "sneezing",
+                                              "rage", "temper", "jealousy", "pique", "hysterics", "panic")]
+    phrases += [f"{what} fit" for what in ("coughing", "laughing", "giggling", "sneezing", "hissy")]
+    # "that news was hard to swallow", "a bitter pill to swallow": the idiom, not the throat.
+    patterns.append([{"LOWER": {"IN": ["news", "truth", "pill", "criticism", "decision", "verdict", "result", "results",
+                                       "rejection", "fact", "feedback"]}},
+                     {"LOWER": {"IN": ["was", "is", "'s", "to", "were", "are"]}, "OP": "?"},
+                     {"LOWER": {"IN": ["hard", "harder", "difficult", "tough", "bitter"]}, "OP": "?"},
+                     {"LOWER": "to"}, {"LOWER": "swallow"}])
+    phrases += [f"{will} have a fit {when}" for will in ("will", "would", "'ll", "'d") for when in ("if", "when")]
+    phrases += [f"blackout {what}" for what in ("curtains", "curtain", "blinds", "blind", "dates", "period")]
     # A snoring noise can follow a fit: only a snorer's snoring explains anything.
     phrases += ["snores so loud", "snores so loudly", "when he snores", "when she snores", "his snoring", "her snoring"]
     patterns += [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]
@@ -232,6 +249,12 @@ def possible_cause_patterns() -> list[list[dict]]:
                "from nerves", "from anxiety", "when i'm anxious", "settles once", "it settles", "before exams",
                "after a long drive", "after the run", "after my run", "after running", "pins and needles went",
                "marathon", "half marathon", "the race", "parkrun", "my 5k", "my 10k", "a 5k", "a 10k"]
+    # "ran for the bus and was out of breath": a dash for the bus or train is exercise too.
+    patterns.append([{"LOWER": {"IN": ["ran", "run", "running", "dashed", "dashing", "sprinted", "sprinting", "raced",
+                                       "rushed", "rushing", "legged"]}},
+                     {"LOWER": {"IN": ["for", "to", "after", "up"]}},
+                     {"LOWER": {"IN": ["the", "a", "my"]}, "OP": "?"},
+                     {"LOWER": {"IN": ["bus", "train", "tram", "tube", "stairs", "hill"]}}])
     return patterns + [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]
 
 
@@ -264,12 +287,13 @@ def term_pattern(nlp: Language, term: str) -> list[dict]:
     only; `=weeks|months` for alternatives). `<num>` is a number from 2 up;
     my/his/her/the... stand for one another. Up to MAX_GAP other words may come between two
     words of a term ("face has really drooped"), but never a negation or a break ("face isn't
-    drooping", "face. drooping").
+    drooping", "face. drooping"); a word written `+word` must come right after the one before it.
     """
     gap = {"IS_PUNCT": False, "LOWER": {"NOT_IN": [*NEGATION_WORDS, "nt", "but", "or"]}, "OP": "?"}
     pattern: list[dict] = []
     chunks = term.lower().split()
     for index, chunk in enumerate(chunks):
+        chunk = chunk.removeprefix("+")
         if "|" in chunk and not chunk.startswith("="):
             words = chunk.split("|")
             matchers = [_token_matcher(nlp, w) for w in words]
@@ -280,7 +304,8 @@ def term_pattern(nlp: Language, term: str) -> list[dict]:
         else:
             tokens = [chunk] if chunk == "<num>" or chunk.startswith("=") else [t.text for t in nlp(chunk)]
             pattern.extend(_token_matcher(nlp, token) for token in tokens)
-        joined = index + 1 < len(chunks) and chunks[index + 1].startswith("'")  # "mum 's"
+        # "mum 's"; "+again": the next word comes right after this one ("cutting again", not "cutting out x again")
+        joined = index + 1 < len(chunks) and chunks[index + 1].startswith(("'", "+"))
         if index + 1 < len(chunks) and not joined:
             pattern.extend(dict(gap) for _ in range(MAX_GAP))
     return pattern

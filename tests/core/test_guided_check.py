@@ -24,6 +24,9 @@ from liptwitch.core.guided_check import (
 @pytest.mark.parametrize("text, days", [
     ("my lip has twitched for three weeks", 21), ("about 3 days", 3), ("since yesterday", 1), ("a month", 30),
     ("2 wks", 14), ("a couple of weeks", 14), ("it started today", 0.5), ("for ages", 60), ("hmm", None),
+    # Halves and spans of the year (set 8): "half the year now" is months, not a year nor nothing.
+    ("half the year now", 182.5), ("half a year", 182.5), ("about half an hour", 1 / 48), ("all year", 180),
+    ("since before my holiday so 2 months or so", 60), ("the whole of last term", 60),
 ])
 def test_duration(text, days):
     assert parse_duration_days(text) == days
@@ -32,6 +35,8 @@ def test_duration(text, days):
 @pytest.mark.parametrize("text, place", [
     ("only my lip", LIP_ONLY), ("just the top lip", LIP_ONLY), ("my eye too", SPREADING),
     ("it spread to my cheek", SPREADING), ("it is in other places too", SPREADING), ("dunno", None),
+    ("lower lip mainly but also my left eyelid and sometimes my arm", SPREADING),
+    ("no other symptoms, but I did start a new tablet", None),  # "other" that names no other place
 ])
 def test_location(text, place):
     assert parse_location(text) == place

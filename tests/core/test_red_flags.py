@@ -150,7 +150,7 @@ def test_near_misses_that_share_the_emergency_words_do_not_alarm(detector, text)
     assert level(detector, text) is None
 
 
-# What held-out sets 5, 6 and 7 showed after their first runs (bench/RESULTS.md): each reading, at its level.
+# What held-out sets 5 to 8 showed after their first runs (bench/RESULTS.md): each reading, at its level.
 @pytest.mark.parametrize("text, expected", [
     ("my dad collapsed while walking the dog", "emergency"),  # the nearest one named is the dad
     ("left. and my left arm feels like its not mine since lunch", "emergency"),
@@ -169,6 +169,39 @@ def test_near_misses_that_share_the_emergency_words_do_not_alarm(detector, text)
     ("my dose has gone up and my lip twitches", "routine"),
     ("pins and needles in my toes last weekend, now it's up past my knees", "urgent"),
     ("I'm up to my knees in work and my lip twitches", None),
+    # Set 8: a swallow that takes effort, fingertips, a painful fading eye, durations and places said other ways.
+    ("swallowing has got harder this week and meat kind of sticks", "urgent"),
+    ("it takes effort to swallow lately", "urgent"),
+    ("that news was hard to swallow but my lip twitch is fine", None),  # the idiom, not the throat
+    ("it was hard to swallow my dinner tonight", "urgent"),
+    ("we had bread sticks with dinner and my lip twitched", None),
+    ("numb lips, tingling fingers and my hands keep cramping", "urgent"),
+    ("my lips and fingertips are tingling and I get cramps", "urgent"),
+    ("colours look washed out in my left eye and it hurts when I move it", "urgent"),
+    ("my eye hurts behind it and reds look dull in that eye", "urgent"),
+    ("the colours on my screen look washed out and my lip twitches", None),
+    ("my lip has twitched for half a year", "routine"),
+    ("lip twitching for the past year", "routine"),
+    ("it's been the whole of last term basically", "routine"),
+    ("lip twitching for about a week now", None),  # a week is not more than two
+    ("I get twitching everywhere, lip, arms, legs", "routine"),
+    ("random twitches in various muscles, lip included", "routine"),
+    ("my lip twitches and then my eyelid goes too", "routine"),
+    ("my thoughts are all over the place and my lip twitches", None),
+    ("nobody can see it, my husband says he can't see anything when it happens", None),
+    ("I suddenly can't see anything", "emergency"),
+    ("I had a coughing fit and then my lip started twitching", None),
+    ("my mum will have a fit if she sees this twitch", None),
+    ("she had a fit of shaking and went stiff", "emergency"),
+    ("I bought blackout blinds to sleep better, lip still twitching", None),
+    ("is my lip twitch some kind of seizure?", None),
+    ("could this twitching be a form of epilepsy?", None),
+    ("my dad had some kind of seizure and is still confused", "emergency"),
+    ("been cutting again this week, the twitch is the least of my worries", "crisis"),
+    ("my daughter has started cutting again", "crisis"),
+    ("I've started cutting out caffeine again to cope with the twitch", None),  # `+again`: right after
+    ("the power cut again last night and my lip twitched", None),
+    ("I've been working out at the gym and my lip twitches", None),
 ])
 def test_what_the_held_out_sets_showed_is_read_at_its_level(detector, text, expected):
     assert level(detector, text) == expected
