@@ -15,12 +15,12 @@ from actions.tracker_helpers import (
     COMPOSER,
     KNOWLEDGE_BASE,
     READER,
-    check_done,
     context_events,
     current_context,
     interrupted_by_safety_net,
     is_first_reply,
     latest_intent,
+    may_offer_check,
     model_intent,
     send,
     topic_ids,
@@ -36,9 +36,11 @@ from liptwitch.vocabulary import (
     RED_FLAG_INTENT_PREFIX,
     TOPIC,
     TWITCH_CHECK_FORM,
+    URGENT,
     UTTER_ASK_REPHRASE,
     UTTER_CHECK_DIDNT_UNDERSTAND,
     UTTER_CHECK_START,
+    red_flag_intent,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,10 +63,15 @@ class ActionAnswerQuestion(Action):
         if intent == DENY_SIGNS:
             return self._after_no_signs(dispatcher, tracker)
         if intent.startswith(RED_FLAG_INTENT_PREFIX):
-            # After routine advice, the question that came with it ("for a month now, is it my meds?"),
-            # or the guided check for someone describing their twitch ("for three weeks now"): the form
-            # reads the duration from this very message.
+            # After routine or urgent advice, the question that came with it ("for a month now, is it my meds?",
+            # "since my thyroid op my lips tingle, is it low calcium?"), or after routine advice the guided check
+            # for someone describing their twitch ("for three weeks now"): the form reads the duration from this
+            # very message.
+            advised = latest_intent(tracker)
             intent = model_intent(tracker)
+            if intent == CHECK_MY_TWITCHING and advised == red_flag_intent(URGENT):
+                # Urgent advice is to see a doctor today: the check is not started after it.
+                return []
             if intent == CHECK_MY_TWITCHING and tracker.active_loop_name is None:
                 dispatcher.utter_message(response=UTTER_CHECK_START)
                 return [FollowupAction(TWITCH_CHECK_FORM)]
@@ -78,13 +85,12 @@ class ActionAnswerQuestion(Action):
         try:
             if intent == ASK_QUESTIONS:
                 # The check is offered to someone describing their twitching, unless it is under way.
-                composed = COMPOSER.compose(READER.read(text), context,
-                                            offer_check=tracker.active_loop_name is None and not check_done(tracker))
+                composed = COMPOSER.compose(READER.read(text), context, offer_check=may_offer_check(tracker))
                 reply, context = composed if composed else (None, context)
             else:
                 reply, context = ANSWERER.respond(intent, topics, context, refers_back(text, intent),
                                                   ordinal_reference(text))
-                if reply is not None and tracker.active_loop_name is None and not check_done(tracker):
+                if reply is not None and may_offer_check(tracker):
                     reply = with_offer(reply, READER.read(text))
         except ValueError:
             logger.warning("%s ran for intent '%s', which it does not answer.", ACTION_ANSWER_QUESTION, intent)

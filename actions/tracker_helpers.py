@@ -19,8 +19,11 @@ from liptwitch.vocabulary import (
     CONTEXT_KIND,
     CONTEXT_LISTED,
     CONTEXT_TOPICS,
+    IMMEDIATE_LEVELS,
     TOPIC,
+    URGENT,
     UTTER_SAFETY_NET,
+    red_flag_intent,
 )
 
 # Loaded once when the action server starts: a broken knowledge base stops it with a clear error.
@@ -121,12 +124,19 @@ def interrupted_by_safety_net(tracker: Tracker) -> tuple[dict[str, Any] | None, 
     return events[earlier_user], paused
 
 
-def check_done(tracker: Tracker) -> bool:
-    """The guided check has already run in this conversation (its outcome was given): it is not offered again."""
+def may_offer_check(tracker: Tracker) -> bool:
+    """Whether a reply may offer the guided check: not while it runs, not once it has given its outcome in this
+    conversation, and not after advice to see a doctor today or to call for help."""
+    latest = (tracker.latest_message.get("intent") or {}).get("name")
+    if tracker.active_loop_name or latest in NO_CHECK_AFTER:
+        return False
     done = False
     for event in tracker.events:
         if event.get("event") == "session_started":
             done = False
         elif event.get("event") == "action" and event.get("name") == ACTION_TWITCH_CHECK_OUTCOME:
             done = True
-    return done
+    return not done
+
+
+NO_CHECK_AFTER = tuple(red_flag_intent(level) for level in (URGENT, *IMMEDIATE_LEVELS))

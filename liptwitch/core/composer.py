@@ -97,9 +97,13 @@ class Composer:
 
     def _answer(self, plan: _Plan, question: Question, reading: Reading, context: Context) -> None:
         named = [self.kb.get(t) for t in question.topics if t not in _GENERIC_ITEMS]
+        if question.asks not in ("symptom", "definition"):
+            # "could that be why my lip is jumping": the twitch described, not a question about a symptom
+            named = [i for i in named if i.kind != "symptom"] or ([] if question.asks else named)
         named = [i for i in named if not (question.asks == "serious" and i.kind == "cause"
                                           and i.id != "neurological")]  # "should I worry": not the stress item
-        situations = [i for i in named if i.kind == "topic" and i.id not in _ASKED_ITEMS]
+        situations = [i for i in named if i.kind == "topic" and i.id not in _ASKED_ITEMS
+                      and not i.id.startswith(FEAR_PREFIX)]  # fears are answered first, once
         for item in situations:  # "is it normal in pregnancy?": the item about pregnancy answers it
             self._add_in_full(plan, item)
         if situations and question.asks == "serious":
@@ -116,7 +120,8 @@ class Composer:
         elif asks == "treatment":
             self._add_treatments(plan, named, reading, context)
         elif asks == "serious":
-            self._add_in_full(plan, self.kb.get("seriousness"))
+            if not reading.fears:  # the fear's own item says how serious it is
+                self._add_in_full(plan, self.kb.get("seriousness"))
         elif asks == "stop_now":
             self._add_in_full(plan, self.kb.get("stop_now"))
             if reading.triggers:

@@ -20,6 +20,7 @@ from liptwitch.core.text import Match, PhraseMatcher, normalise
 # What a question asks, tried in this order on the normalised question; the first whose words it contains wins.
 # (A question naming a fear, or a topic the articles do not cover, is answered by that item whatever it asks.)
 _ASK_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("summary", (r"\btl ?dr\b", r"\bnutshell\b", r"\bsummar", r"\boverview\b", r"\bthe basics\b", r"\bsum (it )?up\b")),
     ("tests", (  # "how do doctors tell the difference?" asks about tests, not the difference
         r"\bhow (do|would|can|will) (doctors?|they|gps?|you|a doctor|the doctor) "
         r"(tell|know|check|diagnose|rule|find)\b",
@@ -91,16 +92,23 @@ _ASK_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 ASKS = tuple((name, re.compile("|".join(words))) for name, words in _ASK_WORDS)
 # The knowledge-base item each ask is answered with when the question names no topic.
-ASK_ITEMS = {"duration": "duration_frequency", "see_doctor": "see_doctor", "serious": "seriousness",
-             "definition": "definition", "tests": "tests", "difference": "twitch_vs_spasm", "stop_now": "stop_now"}
+ASK_ITEMS = {"summary": "summary", "duration": "duration_frequency", "see_doctor": "see_doctor",
+             "serious": "seriousness", "definition": "definition", "tests": "tests", "difference": "twitch_vs_spasm",
+             "stop_now": "stop_now"}
 
+# Question words as people mistype them on a phone: "shuld i be worried", "wat is it", "cud it be them".
+_OPENER_TYPOS = {"shuld": "should", "shoud": "should", "shold": "should", "sould": "should", "shoudl": "should",
+                 "wat": "what", "wht": "what", "whta": "what", "waht": "what", "cud": "could", "coud": "could",
+                 "culd": "could", "wud": "would", "wil": "will", "hw": "how", "hwo": "how", "iz": "is", "r": "are",
+                 "wen": "when", "y": "why", "cn": "can", "doe": "does", "dose": "does"}
 _QUESTION_OPENERS = ("what", "whats", "why", "how", "can", "could", "does", "do", "did", "is", "isnt", "are", "should",
                      "will", "would", "when", "which", "who", "where", "any", "anyone", "anybody", "has", "have",
                      "was", "might", "may", "shall", "am")
 # Words before the question proper: "so what can I do", "also is it serious", "pls tell me why".
 _LEAD_WORDS = ("so", "and", "also", "but", "or", "plus", "then", "ok", "okay", "well", "like", "basically", "oh",
                "and also", "but also", "please", "pls", "plz", "seriously", "honestly", "really", "hi", "hey")
-_INDIRECT = re.compile(r"\b(i (wonder|was wondering|want to know|wanna know|would like to know|d like to know|need to "
+_INDIRECT = re.compile(r"\b(tl ?dr|in a nutshell|sum (it )?up|explain|give me|tell me about|"
+                       r"i (wonder|was wondering|want to know|wanna know|would like to know|d like to know|need to "
                        r"know)|wondering (if|whether|what|why|how)|can (you|someone|anyone) (tell|explain|help)|"
                        r"tell me (if|whether|what|why|how)|any (advice|tips|ideas|suggestions|help)|"
                        r"(anyone|anybody) (know|had|have|experienced)|not sure (if|whether|what))\b")
@@ -108,7 +116,7 @@ _INDIRECT = re.compile(r"\b(i (wonder|was wondering|want to know|wanna know|woul
 _EMBEDDED_QUESTION = re.compile(r"\b(should (i|we)|do (i|we) need|is (it|this|that) (normal|serious|bad|ok|okay|"
                                 r"something)|what (is|s) (this|it|that|going on)|whats (this|it|that|going on)|"
                                 r"does (it|that) work|how (do|can) (i|we)|what (can|should|do) (i|we) do|"
-                                r"can (it|this|that) be|what (helps|works)|wat (is|s) (it|this|that)|"
+                                r"(can|could) (it|this|that|they) be|what (helps|works)|wat (is|s) (it|this|that)|"
                                 r"is (this|it|that) how)\b")
 # A question run on after a story with no punctuation: "...no sleep lol what helps", "...drinks how do i stop it".
 _RUN_ON_QUESTION = re.compile(r"(?<=\s)(?:what (?:helps|works|can i|should i|do i|is (?:it|this))|"
@@ -253,7 +261,7 @@ def is_question(text: str) -> bool:
     """Asked with a question mark, a question word, or indirectly ("I wonder if...", "any tips")."""
     if text.rstrip().endswith("?"):
         return True
-    words = normalise(text).split()
+    words = [_OPENER_TYPOS.get(word, word) for word in normalise(text).split()]
     while words and (words[0] in _LEAD_WORDS):
         words = words[1:]
     rest = " ".join(words)
@@ -262,7 +270,7 @@ def is_question(text: str) -> bool:
 
 
 def what_it_asks(question: str) -> str | None:
-    words = normalise(question)
+    words = " ".join(_OPENER_TYPOS.get(word, word) for word in normalise(question).split())
     return next((name for name, pattern in ASKS if pattern.search(words)), None)
 
 

@@ -213,6 +213,7 @@ def explanation_patterns() -> list[list[dict]]:
                      {"LOWER": "to"}, {"LOWER": "swallow"}])
     phrases += [f"{will} have a fit {when}" for will in ("will", "would", "'ll", "'d") for when in ("if", "when")]
     phrases += [f"blackout {what}" for what in ("curtains", "curtain", "blinds", "blind", "dates", "period")]
+    phrases += [f"{what} fitting" for what in ("dress", "suit", "final", "wedding", "bridal", "shoe", "kitchen")]
     # A snoring noise can follow a fit: only a snorer's snoring explains anything.
     phrases += ["snores so loud", "snores so loudly", "when he snores", "when she snores", "his snoring", "her snoring"]
     patterns += [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]

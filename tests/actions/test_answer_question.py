@@ -159,3 +159,24 @@ def test_an_action_that_fails_sends_the_apology_and_changes_nothing(domain, monk
     monkeypatch.setattr(module.ANSWERER, "respond", broken)
     messages, events = run(ActionAnswerQuestion(), "first_question_about_coffee", domain)
     assert [m["text"] for m in messages] == [APOLOGY] and events == []
+
+
+def _after_advice(level: str, text: str, model_intent: str) -> Tracker:
+    """A message the red-flag component escalated, keeping the model's own intent as it does."""
+    from tests.actions.conftest import conversation
+    tracker = conversation(text, f"red_flag_{level}")
+    tracker.latest_message["model_intent"] = {"name": model_intent, "confidence": 1.0}
+    return tracker
+
+
+def test_after_urgent_advice_the_post_is_answered_but_the_check_is_not_started(domain):
+    from tests.actions.conftest import run_action
+    post = ("I had thyroid surgery last week and now my lips tingle and twitch. Is this low calcium? Who should I "
+            "contact?")
+    messages, events = run_action(ActionAnswerQuestion(), _after_advice("urgent", post, "ask_questions"), domain)
+    assert "low_calcium" in messages[-1]["custom"]["kb_ids"]
+    assert not any(m.get("buttons") and any(b["payload"] == "/check_my_twitching" for b in m["buttons"])
+                   for m in messages)  # no offer of the check: the advice is to see a doctor today
+    tracker = _after_advice("urgent", "my lip twitches", "check_my_twitching")
+    messages, events = run_action(ActionAnswerQuestion(), tracker, domain)
+    assert messages == [] and events == []
