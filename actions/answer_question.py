@@ -25,11 +25,21 @@ from actions.tracker_helpers import (
     send,
     topic_ids,
 )
-from liptwitch.core.answers import HOW_TO_STOP_IT, INTRO, IS_IT_SERIOUS, QUESTION_INTENTS, WHAT_CAUSES_IT, refers_back
-from liptwitch.core.composer import with_offer
+from liptwitch.core.answers import (
+    HOW_TO_STOP_IT,
+    INTRO,
+    IS_IT_SERIOUS,
+    KIND_INTENTS,
+    QUESTION_INTENTS,
+    TOPIC_INTENTS,
+    WHAT_CAUSES_IT,
+    refers_back,
+)
+from liptwitch.core.composer import answers_as_a_whole, with_offer
 from liptwitch.core.message_reader import ordinal_reference
 from liptwitch.vocabulary import (
     ACTION_ANSWER_QUESTION,
+    ASK_ABOUT,
     ASK_QUESTIONS,
     CHECK_MY_TWITCHING,
     DENY_SIGNS,
@@ -47,6 +57,8 @@ logger = logging.getLogger(__name__)
 
 NO_SIGNS = "Thank you for checking. If any of those signs do appear, call your emergency number straight away."
 ANYTHING_ELSE = "What would you like to know about lip twitching?"
+# Questions whose reply is composed from the reader's reading when the message is a post to answer as a whole.
+COMPOSED_INTENTS = (*TOPIC_INTENTS, *KIND_INTENTS, ASK_ABOUT)
 MAIN_BUTTONS = [{"title": b.title, "payload": b.payload} for b in (WHAT_CAUSES_IT, HOW_TO_STOP_IT, IS_IT_SERIOUS)]
 
 
@@ -82,16 +94,21 @@ class ActionAnswerQuestion(Action):
     def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, topics: list[str],
                 text: str) -> list[EventType]:
         context = current_context(tracker)
+        reading = READER.read(text) if not text.startswith("/") else None
+        position = ordinal_reference(text)
+        if position is not None and context.listed:
+            intent = ASK_ABOUT  # "the last one" after a list: its place in the list, not "last" as a topic
+            reading = None
         try:
-            if intent == ASK_QUESTIONS:
+            if reading is not None and (intent == ASK_QUESTIONS or intent in COMPOSED_INTENTS
+                                        and answers_as_a_whole(reading, COMPOSER)):
                 # The check is offered to someone describing their twitching, unless it is under way.
-                composed = COMPOSER.compose(READER.read(text), context, offer_check=may_offer_check(tracker))
+                composed = COMPOSER.compose(reading, context, offer_check=may_offer_check(tracker))
                 reply, context = composed if composed else (None, context)
             else:
-                reply, context = ANSWERER.respond(intent, topics, context, refers_back(text, intent),
-                                                  ordinal_reference(text))
-                if reply is not None and may_offer_check(tracker):
-                    reply = with_offer(reply, READER.read(text))
+                reply, context = ANSWERER.respond(intent, topics, context, refers_back(text, intent), position)
+                if reply is not None and reading is not None and may_offer_check(tracker):
+                    reply = with_offer(reply, reading)
         except ValueError:
             logger.warning("%s ran for intent '%s', which it does not answer.", ACTION_ANSWER_QUESTION, intent)
             reply = None

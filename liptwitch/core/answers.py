@@ -143,8 +143,8 @@ class Answerer:
         if intent in KIND_INTENTS:
             return self._about_kind(KIND_INTENTS[intent], topics, context if refers_back else Context())
         if intent == ASK_ABOUT:
-            if not topics and position is not None:
-                topics = self._at_position(context, position)
+            if position is not None:  # "the last one": a place in the list, even if "last" names a topic
+                topics = self._at_position(context, position) or topics
             return self._follow_up(topics, context)
         if intent == ASK_MORE:
             return self._more(context)

@@ -8,6 +8,7 @@ knowledge base; the reply's `kb_ids` list every item used.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from liptwitch.core.answers import (
@@ -24,7 +25,19 @@ from liptwitch.core.answers import (
 )
 from liptwitch.core.knowledge_base import Item, KnowledgeBase
 from liptwitch.core.message_reader import ASK_ITEMS, FEAR_PREFIX, Question, Reading
-from liptwitch.vocabulary import ASK_QUESTIONS, ASK_SUMMARY, DENY_SIGNS, SMALL_TALK_INTENTS
+from liptwitch.core.text import normalise
+from liptwitch.vocabulary import (
+    ASK_CAUSE,
+    ASK_DEFINITION,
+    ASK_DURATION,
+    ASK_QUESTIONS,
+    ASK_SEE_DOCTOR,
+    ASK_SERIOUS,
+    ASK_SUMMARY,
+    ASK_SYMPTOM,
+    ASK_TREATMENT,
+    SMALL_TALK_INTENTS,
+)
 from liptwitch.vocabulary import CHECK_MY_TWITCHING as CHECK_INTENT
 
 # Items every message about lip twitching names ("lip twitching" is the definition's synonym): named, they say
@@ -127,7 +140,11 @@ class Composer:
             if reading.triggers:
                 self._add_treatments(plan, [], reading, context)
         elif asks == "symptom":
-            self._add_list(plan, "symptom")
+            symptoms = [i for i in named if i.kind == "symptom"]
+            for item in symptoms:  # "what does it look like, does the lip just flicker?": that symptom
+                self._add_in_full(plan, item)
+            if not symptoms:
+                self._add_list(plan, "symptom")
         elif asks in ASK_ITEMS:
             item_id = ASK_ITEMS[asks] if ASK_ITEMS[asks] in self.kb.items else "see_doctor"
             self._add_in_full(plan, self.kb.get(item_id))
@@ -147,6 +164,9 @@ class Composer:
                 treatments.append(item)
             elif item.kind == "cause":
                 treatments.extend(self.kb.treatments_for(item.id)[:1])
+            elif item.id.startswith(FEAR_PREFIX):  # "treatments for twitching from Parkinson's": its cause's
+                for cause in self.kb.related_of_kind(item.id, "cause")[:1]:
+                    treatments.extend(self.kb.treatments_for(cause.id)[:1])
         treatments = list(dict.fromkeys(treatments))
         if not treatments:
             self._add_list(plan, "treatment")
@@ -200,28 +220,53 @@ class Composer:
 
 # What the reader can tell a question asks that the NLU model has no intent for.
 _READER_ONLY_ASKS = ("stop_now", "difference", "tests")
-# The model's intents that mean it could not place the message, or placed it as small talk or the check.
-_NOT_PLACED = ("nlu_fallback", *SMALL_TALK_INTENTS, ASK_SUMMARY, CHECK_INTENT, DENY_SIGNS)
+# The intent that asks what a question asks, where the NLU model has one.
+ASK_INTENTS = {"cause": ASK_CAUSE, "treatment": ASK_TREATMENT, "serious": ASK_SERIOUS, "duration": ASK_DURATION,
+               "see_doctor": ASK_SEE_DOCTOR, "definition": ASK_DEFINITION, "summary": ASK_SUMMARY,
+               "symptom": ASK_SYMPTOM, "looks": ASK_SYMPTOM}
+# The model's intents that mean it could not place the message, or placed it as small talk or the check: the
+# reading is trusted over them only for a message about twitching.
+_NOT_PLACED = ("nlu_fallback", *SMALL_TALK_INTENTS, CHECK_INTENT)
+_ABOUT_TWITCHING = re.compile(r"\b(lip|lips|mouth|twitch\w*|spasm\w*|fascicul\w*|flicker\w*|quiver\w*|jump\w*|"
+                              r"tic|tics)\b")
 
 
-def intent_from_reading(reading: Reading, model_intent: str, composer: Composer) -> str | None:
+def answers_as_a_whole(reading: Reading, composer: Composer) -> bool:
+    """A post the composer answers (several questions, a fear named, the person's triggers with a question, a long
+    message with a question, a question the model has no intent for, a topic the articles do not cover)."""
+    return bool(len(reading.questions) >= 2 or reading.fears or (reading.triggers and reading.questions)
+                or any(t.startswith(FEAR_PREFIX) for q in reading.questions for t in q.topics)
+                or any(q.asks in _READER_ONLY_ASKS for q in reading.questions)
+                or (reading.is_long() and reading.questions) or composer.situations(reading)) \
+        and composer.compose(reading) is not None
+
+
+def intent_from_reading(reading: Reading, text: str, model_intent: str, composer: Composer) -> str | None:
     """The intent a message gets from what the reader found in it, or None to keep the model's.
 
-    A post answered as a whole (ASK_QUESTIONS): several questions, a fear named, the person's triggers with a
-    question, a long message with a question, a topic the articles do not cover, or a question the model could not
-    place. A message that describes twitching and asks nothing is never small talk: it starts the guided check.
+    Only where the model could not place a message about twitching, or placed it as small talk or the guided check:
+    one question gets the intent of what it asks, a post that asks more (or a fear, or a topic the articles do not
+    cover) gets ASK_QUESTIONS, and a message that only describes twitching starts the guided check. A question the
+    model did place keeps its intent: the action composes the reply from the reading when the post needs it
+    (`answers_as_a_whole`). Off-topic messages keep the model's intent.
     """
-    if model_intent == DENY_SIGNS:
-        return None  # "none of these", the answer to the safety-net question
-    whole = (len(reading.questions) >= 2 or reading.fears or (reading.triggers and reading.questions)
-             or any(q.asks in _READER_ONLY_ASKS for q in reading.questions)
-             or (reading.is_long() and reading.questions) or composer.situations(reading)
-             or (reading.questions and model_intent in _NOT_PLACED))
-    if whole and composer.compose(reading) is not None:
-        return ASK_QUESTIONS
-    if not reading.questions and reading.describes_twitching and model_intent in _NOT_PLACED \
-            and model_intent != CHECK_INTENT:
-        return CHECK_INTENT
+    if model_intent not in _NOT_PLACED:
+        return None
+    about_twitching = bool(_ABOUT_TWITCHING.search(normalise(text)) or reading.fears)
+    asks_something = any(q.asks for q in reading.questions)
+    if not about_twitching and (model_intent != "nlu_fallback" or not asks_something):
+        # "who won the match last night", "is this a real doctor": not about twitching; but "is it permanent or will
+        # it pass", which the model could not place, asks about it
+        return None
+    if reading.questions:
+        asked = {ASK_INTENTS.get(q.asks) for q in reading.questions}
+        if len(asked) == 1 and None not in asked and not reading.fears and not composer.situations(reading):
+            return asked.pop()  # one thing asked: its intent, whatever the story around it
+        return ASK_QUESTIONS if composer.compose(reading) is not None else None
+    if composer.situations(reading) and composer.compose(reading) is not None:
+        return ASK_QUESTIONS  # "lip twitching during pregnancy", said without a question mark
+    if reading.describes_twitching and model_intent != CHECK_INTENT:
+        return CHECK_INTENT  # "hi, my lip keeps twitching": never small talk
     return None
 
 

@@ -38,7 +38,8 @@ _ASK_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("duration", (
         r"\bhow long\b", r"\bgo(es)? away\b", r"\bever (stop|go)\b", r"\bwill (it|this) (stop|end|pass)\b",
         r"\bwhen will\b", r"\bpermanent\b", r"\blast(s)? (for|this long|so long)\b", r"\bhow many (days|weeks)\b",
-        r"\bwear off\b", r"\bon (its|it s) own\b", r"\bby itself\b", r"\bsettle\b", r"\bgo on for\b",
+        r"\bwear off\b", r"\b(go|stop|settle|clear|pass)( up| away)? (on (its|it s) own|by itself)\b", r"\bsettle\b",
+        r"\bgo on for\b", r"\bgrow out of\b",
     )),
     ("tests", (
         r"\btests?\b", r"\btested\b", r"\bscans?\b", r"\bmri\b", r"\bemg\b", r"\bblood ?work\b", r"\bbloods\b",
@@ -83,18 +84,17 @@ _ASK_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
         r"\bserious\b", r"\bworr", r"\bconcern", r"\bdanger", r"\bnormal\b", r"\bharm", r"\bbad sign\b",
         r"\b(is|it s|its) (it |this )?(ok|okay|fine)\b", r"\bpanic\b", r"\bscared\b", r"\bsign of\b",
         r"\bsymptom of\b", r"\bsomething bad\b", r"\bbig deal\b", r"\b(it s|its|is) nothing\b", r"\bchances\b",
-        r"\bworse\b", r"\bcommon\b", r"\busual\b", r"\btypical\b", r"\bsomething wrong\b", r"\bwrong with\b",
-        r"\bmean\b",
+        r"\bsign\b", r"\bworse\b", r"\bcommon\b", r"\busual\b", r"\btypical\b", r"\bsomething wrong\b",
+        r"\bwrong with\b", r"\bmean\b",
     )),
-    ("symptom", (
-        r"\bsymptoms?\b", r"\bfeel like\b", r"\blook like\b",
-    )),
+    ("looks", (r"\b(look|looks|feel|feels) like\b",)),  # what a twitch looks or feels like
+    ("symptom", (r"\bsymptoms?\b",)),
 )
 ASKS = tuple((name, re.compile("|".join(words))) for name, words in _ASK_WORDS)
 # The knowledge-base item each ask is answered with when the question names no topic.
 ASK_ITEMS = {"summary": "summary", "duration": "duration_frequency", "see_doctor": "see_doctor",
              "serious": "seriousness", "definition": "definition", "tests": "tests", "difference": "twitch_vs_spasm",
-             "stop_now": "stop_now"}
+             "stop_now": "stop_now", "looks": "involuntary_movements"}
 
 # Question words as people mistype them on a phone: "shuld i be worried", "wat is it", "cud it be them".
 _OPENER_TYPOS = {"shuld": "should", "shoud": "should", "shold": "should", "sould": "should", "shoudl": "should",
@@ -117,7 +117,7 @@ _EMBEDDED_QUESTION = re.compile(r"\b(should (i|we)|do (i|we) need|is (it|this|th
                                 r"something)|what (is|s) (this|it|that|going on)|whats (this|it|that|going on)|"
                                 r"does (it|that) work|how (do|can) (i|we)|what (can|should|do) (i|we) do|"
                                 r"(can|could) (it|this|that|they) be|what (helps|works)|wat (is|s) (it|this|that)|"
-                                r"is (this|it|that) how)\b")
+                                r"is (this|it|that) how|is (it|this|that)( a| an)? \w+\s*$)\b")
 # A question run on after a story with no punctuation: "...no sleep lol what helps", "...drinks how do i stop it".
 _RUN_ON_QUESTION = re.compile(r"(?<=\s)(?:what (?:helps|works|can i|should i|do i|is (?:it|this))|"
                               r"how (?:do|can|to) (?:i|we)?|should i|is (?:it|this) (?:normal|serious|bad|ok)|"
@@ -142,6 +142,10 @@ _WHO = (
 _TWITCH_WORDS = re.compile(r"\b(twitch\w*|spasm\w*|flutter\w*|quiver\w*|jump\w*|tremb\w*|tremor\w*|tic|tics|"
                            r"pulsing|pulses|vibrat\w*|fasciculat\w*|jerk\w*)\b")
 # Someone's own twitching named inside a question: "is my lip twitching from...", "mine started 4 days ago".
+# ...and going on, not a general question with "my" in it ("can coffee make my lip twitch?").
+_ONGOING = re.compile(r"\b(keeps?|has been|have been|been|started|since|all (day|week)|wont stop|won t stop|"
+                      r"is twitching|s twitching|is (my|his|her|their)|at the moment|right now|this week|today|"
+                      r"lately|recently)\b")
 _OWN = re.compile(r"\b(my|mine|mines|his|her|their)\b")
 _FACE = r"(lip|lips|mouth|face|eye|eyelid|cheek|chin)"
 # Someone else's twitching: "his top lip", "my mum's lip", "she's been getting a twitchy lip".
@@ -157,6 +161,13 @@ _ORDINAL_REFERENCE = re.compile(r"\b(?:the|that|number|no|option|item|#)\s*(firs
                                 r"4th|fifth|5th|sixth|6th|last|final|top|bottom|one|two|three|four|five|six)\b"
                                 r"(?:\s+(?:one|cause|treatment|symptom|thing))?")
 _NUMBERED = re.compile(r"\b(?:number|no|option|item)\s*([1-9])\b|^([1-9])$")
+# A condition named in a story is a fear only with words of fear or suspicion around it.
+_FEAR_WORDS = re.compile(r"\b(scared|afraid|terrified|frightened|worried|worry|worrying|fear|feared|panic\w*|convinced|"
+                         r"paranoid|freaking|freaked|anxious|spiral\w*|googl\w*|read (that|it|online)|could be|"
+                         r"might be|must be|sure it s|think it s|thought it was|mind went|rabbit hole|dr google)\b")
+_HYPOTHETICAL = re.compile(r"^(if|what if|even if|suppose|supposing|in case)\b")
+_NOT_A_FEAR_WHEN_ASKED = ("treatment", "duration", "stop_now", "difference")
+WARNING_SIGNS = "warning_signs"  # the item that answers "what are the signs of a stroke?"
 FEAR_PREFIX = "fear_"  # knowledge-base items that answer a named fear ("is it ALS?") have ids fear_...
 
 
@@ -211,25 +222,43 @@ class MessageReader:
         topics: list[str] = []
         triggers: dict[str, str] = {}
         fears: list[str] = []
+        supposed: list[str] = []  # items a supposition or a story names, for the question that follows
         for sentence in sentences:
             for part in split_questions(sentence):
                 named = self._topics(part)
                 topics.extend(m.value for m in named)
-                fears.extend(m.value for m in self.fear_matcher.find(part) if m.exact or len(m.phrase) >= 6)
+                feared = [m.value for m in self.fear_matcher.find(part) if m.exact or len(m.phrase) >= 6]
                 if is_question(part):
-                    questions.append(Question(part, what_it_asks(part), tuple(dict.fromkeys(m.value for m in named))))
-                else:
-                    told.append(part)
-                    for match in named:
-                        if self.kb.get(match.value).kind == "cause" and not _denied(part, match):
-                            triggers.setdefault(match.value, _as_said(part, match))
+                    asked = [*supposed, *(m.value for m in named)]
+                    supposed = []
+                    question = Question(part, what_it_asks(part), tuple(dict.fromkeys(asked)))
+                    questions.append(question)
+                    # "how is it treated if it's MS?" asks how; "what are the signs of a stroke?" asks for the signs
+                    if question.asks not in _NOT_A_FEAR_WHEN_ASKED and (
+                            WARNING_SIGNS not in question.topics or question.asks == "serious"):
+                        fears.extend(feared)
+                    continue
+                told.append(part)
+                if _FEAR_WORDS.search(normalise(part)):  # "terrified it's ALS", not "my grandad has Parkinson's"
+                    fears.extend(feared)
+                else:  # "my grandad has Parkinson's and ... what treatments are there": what the question is about
+                    supposed += feared
+                if _HYPOTHETICAL.match(normalise(part)):
+                    # "if my lip twitch is from anxiety, how do I make it stop": what the next question is about, not
+                    # the person's trigger
+                    supposed += [m.value for m in named]
+                    continue
+                for match in named:
+                    if self.kb.get(match.value).kind == "cause" and not _denied(part, match):
+                        triggers.setdefault(match.value, _as_said(part, match))
         return Reading(
             sentences=sentences, questions=tuple(questions), topics=tuple(dict.fromkeys(topics)),
             triggers=tuple(triggers), trigger_words=triggers, fears=tuple(dict.fromkeys(fears)),
             duration_days=parse_duration_days(text), location=parse_location(text, explicit=True),
             frequency=parse_frequency(text), who=who_it_is_about(sentences),
             describes_twitching=any(_TWITCH_WORDS.search(normalise(part)) for part in told) or any(
-                _TWITCH_WORDS.search(normalise(q.text)) and _OWN.search(normalise(q.text)) for q in questions)
+                _TWITCH_WORDS.search(words) and _OWN.search(words) and _ONGOING.search(words)
+                for words in (normalise(q.text) for q in questions))
             or (parse_duration_days(text) is not None and bool(_TWITCH_WORDS.search(normalise(text)))))
 
     def _topics(self, text: str) -> list[Match]:

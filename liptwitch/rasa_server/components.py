@@ -140,7 +140,7 @@ class MessageReaderRouter(_RulesComponent):
             if not text or text.startswith("/"):  # a button's payload says its intent itself
                 continue
             model_intent = message.get(INTENT) or {}
-            name = intent_from_reading(self.reader.read(text), str(model_intent.get(INTENT_NAME_KEY, "")),
+            name = intent_from_reading(self.reader.read(text), text, str(model_intent.get(INTENT_NAME_KEY, "")),
                                        self.composer)
             if name:
                 intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}

@@ -75,7 +75,7 @@ def test_nginx_serves_the_chat_page_and_keeps_a_browser_on_one_rasa_server(clust
 
 def test_a_conversation_alternating_between_the_two_rasa_servers_keeps_its_context(client):
     me = new_conversation("alternate")
-    steps = [("my upper lip keeps twitching, should i be worried?", "only in your lip"),
+    steps = [("my upper lip keeps twitching", "only in your lip"),
              ("just my lip", "long has it been"), ("since yesterday", "How often"), ("now and then", "Face"),
              ("no", "Arms"), ("nope", "Speech")]
     for number, (message, expected) in enumerate(steps):
@@ -197,7 +197,7 @@ def answered_again_within(client, seconds: float) -> float:
 @pytest.mark.parametrize("part", ["redis", "postgres"])
 def test_the_service_recovers_by_itself_when_redis_or_postgresql_restarts(cluster, client, part):
     me = new_conversation(f"restart-{part}")
-    assert "only in your lip" in texts(client.send(me, said("my upper lip keeps twitching, should i be worried?")))
+    assert "only in your lip" in texts(client.send(me, said("my upper lip keeps twitching")))
     server = getattr(cluster, part)
     server.stop()
     try:
@@ -322,7 +322,7 @@ def test_a_request_too_large_is_refused_politely_and_a_long_message_still_escala
 
 def test_one_persons_conversation_can_be_deleted_on_request(cluster, client):
     me = new_conversation("forget")
-    assert "only in your lip" in texts(client.send(me, said("my upper lip keeps twitching, should i be worried?")))
+    assert "only in your lip" in texts(client.send(me, said("my upper lip keeps twitching")))
     assert client.stored_events(me)
     forget = subprocess.run([sys.executable, "-m", "liptwitch.operations.retention",
                              "--endpoints", "deploy/endpoints.yml", "--forget", me],

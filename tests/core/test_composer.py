@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from liptwitch.core.answers import Context
-from liptwitch.core.composer import OFFER, OFFER_SOMEONE, Composer, intent_from_reading
+from liptwitch.core.composer import OFFER, OFFER_SOMEONE, Composer, answers_as_a_whole, intent_from_reading
 from liptwitch.core.knowledge_base import load_knowledge_base
 from liptwitch.core.message_reader import MessageReader
 from liptwitch.vocabulary import ASK_QUESTIONS, ASK_TREATMENT, CHECK_MY_TWITCHING
@@ -88,14 +88,37 @@ def test_nothing_to_compose_for_a_message_that_asks_nothing_known(compose):
 @pytest.mark.parametrize("text, model_intent, intent", [
     (LONG_POST, "nlu_fallback", ASK_QUESTIONS),
     ("hey so ive had this twitch in my bottom lip for 4 days, is it ALS?", CHECK_MY_TWITCHING, ASK_QUESTIONS),
-    ("I drink like 6 cups of coffee a day, is that related? and what should I do?", ASK_TREATMENT, ASK_QUESTIONS),
+    # a question the model placed keeps its intent: the action composes the reply from the reading
+    ("I drink like 6 cups of coffee a day, is that related? and what should I do?", ASK_TREATMENT, None),
+    ("my dads lip twitches a lot could it be parkinsons", "ask_cause", None),
     ("my lip twitches when I'm cold", "nlu_fallback", ASK_QUESTIONS),
     ("hi, my lip keeps twitching", "greet", CHECK_MY_TWITCHING),
-    ("how do I stop it?", ASK_TREATMENT, None),  # one plain question: the model's answer stands
+    # one question about twitching the model could not place gets the intent of what it asks
+    ("my dads lip has been twitching all week should we be worreid", CHECK_MY_TWITCHING, "ask_serious"),
+    ("shuld i be worried about my upper lip twitching", CHECK_MY_TWITCHING, "ask_serious"),
+    ("is it permanent or will it pass", "nlu_fallback", "ask_duration"),
+    # one plain question: the model's answer stands
+    ("how do I stop it?", ASK_TREATMENT, None),
     ("none of these", "deny_signs", None),
+    # questions that are not about twitching keep the model's intent
+    ("who won the match last night", "out_of_scope", None),
+    ("whats a good diet to lose weight", "out_of_scope", None),
+    ("whats the best way to get a toddler to sleep through the night", "out_of_scope", None),
+    ("is this a real doctor", "bot_challenge", None),
 ])
-def test_which_messages_are_answered_as_a_whole(kb, text, model_intent, intent):
-    assert intent_from_reading(MessageReader(kb).read(text), model_intent, Composer(kb)) == intent
+def test_which_messages_the_reading_gives_an_intent(kb, text, model_intent, intent):
+    assert intent_from_reading(MessageReader(kb).read(text), text, model_intent, Composer(kb)) == intent
+
+
+@pytest.mark.parametrize("text, whole", [
+    (LONG_POST, True),
+    ("I drink like 6 cups of coffee a day, is that related? and what should I do?", True),
+    ("my dads lip twitches a lot could it be parkinsons", True),
+    ("how do I stop it?", False),
+    ("what causes lip twitching", False),
+])
+def test_which_posts_are_answered_as_a_whole(kb, text, whole):
+    assert answers_as_a_whole(MessageReader(kb).read(text), Composer(kb)) is whole
 
 
 def test_wanting_it_to_stop_before_an_event_gets_the_honest_answer_and_what_helps(compose):
@@ -112,3 +135,19 @@ def test_a_single_answer_to_someone_describing_their_twitching_gets_the_offer(kb
     offered = with_offer(reply, MessageReader(kb).read("is my lip twitching from the energy drinks?"))
     assert offered.text.endswith(OFFER) and offered.buttons[0].payload == f"/{CHECK_MY_TWITCHING}"
     assert with_offer(reply, MessageReader(kb).read("can energy drinks cause lip twitching?")) is reply
+
+
+@pytest.mark.parametrize("text, ids", [
+    # a supposition is what the question is about, not the person's trigger
+    ("if my lip twitch is from anxiety how do i make it stop", ["stress_management"]),
+    # a condition someone has is not a fear, and its treatment is the one asked for
+    ("my grandad has parkinsons and his lip twitches a lot, what treatmnts are there for that kind of twitching",
+     ["medical_interventions"]),
+    ("how is lip twitching treated if it turns out to be from something neurological like ms",
+     ["medical_interventions"]),
+    ("what does a lip twitch actualy look like, does the lip just flicker fast by itself", ["involuntary_movements"]),
+    ("I googled and now I'm terrified it's ALS", ["fear_als"]),
+])
+def test_focused_replies_to_questions_with_a_story_around_them(compose, text, ids):
+    reply, _ = compose(text)
+    assert reply.kb_ids == ids

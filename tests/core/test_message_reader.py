@@ -158,3 +158,13 @@ def test_a_denial_reads_only_its_own_clause(reader):
 ])
 def test_other_people_mentioned_are_not_whose_twitching_it_is(reader, text):
     assert reader.read(text).who == "me"
+
+
+@pytest.mark.parametrize("text, fears", [
+    ("what are the signs of a stroke?", ()),  # asks for the signs: informs
+    ("Is lip twitching a sign of a stroke?", ("fear_ms_parkinsons_stroke",)),
+    ("my grandad has parkinsons, what treatments are there", ()),  # a condition someone has, not a fear
+    ("how is it treated if it turns out to be ms", ()),
+])
+def test_a_fear_is_a_fear_only_when_it_is_feared(reader, text, fears):
+    assert reader.read(text).fears == fears
