@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.hand_off import hand_off
 from actions.server import never_fails
-from actions.tracker_helpers import KNOWLEDGE_BASE, latest_entities, latest_intent
+from actions.tracker_helpers import KNOWLEDGE_BASE, READER, latest_entities, latest_intent
 from liptwitch.core import guided_check
 from liptwitch.core.answers import QUESTION_INTENTS
 from liptwitch.vocabulary import (
@@ -111,8 +111,11 @@ class ValidateTwitchCheckForm(FormValidationAction):
         if intent in ALARMING_INTENTS:
             return None  # the red-flag rules answer it, at once
         text = tracker.latest_message.get("text") or ""
-        if intent in QUESTION_INTENTS and guided_check.is_a_question(text):
+        reading = READER.read(text)
+        if intent in QUESTION_INTENTS and (guided_check.is_a_question(text) or reading.questions):
             return None  # a question asked in the middle of the check: the rules answer it, then the check goes on
+        if reading.who != "me":
+            return None  # "my toddler's lip is twitching too": someone else's twitch says nothing about theirs
         requested = tracker.get_slot(REQUESTED_SLOT)
         # A duration is unmistakable whenever it comes ("it's been 2 days" to "where is it?"): it is taken, and the
         # question asked is asked again. Other answers count only for their own question.

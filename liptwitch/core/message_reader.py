@@ -352,8 +352,8 @@ def _denied(text: str, match: Match) -> bool:
 
 
 # A word before a trigger that belongs with it: "barely sleeping", "loads of energy drinks", "too much coffee".
-_MODIFIERS = {"barely", "hardly", "little", "less", "poor", "bad", "no", "not", "lack", "loads", "lots", "much", "many",
-              "more", "constant", "late", "extra", "strong", "big", "new", "final", "my"}
+_MODIFIERS = {"cant", "couldnt", "barely", "hardly", "little", "less", "poor", "bad", "no", "not", "lack", "loads",
+              "lots", "much", "many", "more", "constant", "late", "extra", "strong", "big", "new", "final", "my"}
 
 
 def _as_said(text: str, match: Match) -> str:

@@ -214,6 +214,10 @@ def explanation_patterns() -> list[list[dict]]:
     phrases += [f"{will} have a fit {when}" for will in ("will", "would", "'ll", "'d") for when in ("if", "when")]
     phrases += [f"blackout {what}" for what in ("curtains", "curtain", "blinds", "blind", "dates", "period")]
     phrases += [f"{what} fitting" for what in ("dress", "suit", "final", "wedding", "bridal", "shoe", "kitchen")]
+    # "I felt like I was going to faint when the dentist showed me the bill": a figure of speech (the phrase must not
+    # overlap the sign's own word, or ConText drops it).
+    phrases += [f"{saw} the {what}" for saw in ("showed me", "saw", "see", "seeing", "got", "opened")
+                for what in ("bill", "price", "price tag", "invoice", "quote", "receipt")]
     # A snoring noise can follow a fit: only a snorer's snoring explains anything.
     phrases += ["snores so loud", "snores so loudly", "when he snores", "when she snores", "his snoring", "her snoring"]
     patterns += [[{"LOWER": word} for word in phrase.split()] for phrase in phrases]

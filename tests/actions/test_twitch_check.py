@@ -192,3 +192,10 @@ def _empty_message() -> dict:
     """The fields rasa-sdk's dispatcher fills for a message sent by response name only."""
     return {"text": None, "buttons": [], "elements": [], "custom": {}, "template": "utter_emergency",
             "image": None, "attachment": None}
+
+
+def test_someone_elses_twitching_told_in_the_middle_is_no_answer_about_the_persons_own(domain):
+    tracker = conversation("my toddler's lip is twitching too, should I worry", "ask_serious",
+                           slots={"requested_slot": "check_location"}, loop="twitch_check_form")
+    _, events = run_action(ValidateTwitchCheckForm(), tracker, domain)
+    assert not any(e.get("name") == "check_location" and e.get("value") for e in events if e.get("event") == "slot")
