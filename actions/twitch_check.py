@@ -112,8 +112,9 @@ class ValidateTwitchCheckForm(FormValidationAction):
             return None  # the red-flag rules answer it, at once
         text = tracker.latest_message.get("text") or ""
         reading = READER.read(text)
-        if intent in QUESTION_INTENTS and (guided_check.is_a_question(text) or reading.questions):
-            return None  # a question asked in the middle of the check: the rules answer it, then the check goes on
+        if intent in QUESTION_INTENTS and reading.questions:
+            # "what causes lip twitching?" in the middle of the check: the rules answer it, then the check goes on
+            return None
         if reading.who != "me":
             return None  # "my toddler's lip is twitching too": someone else's twitch says nothing about theirs
         requested = tracker.get_slot(REQUESTED_SLOT)

@@ -88,15 +88,6 @@ def parse_duration_days(text: str) -> float | None:
     return None
 
 
-_QUESTION_STARTERS = {"what", "whats", "why", "how", "can", "could", "does", "do", "is", "are", "should", "will",
-                      "would", "when", "which", "who", "where"}
-
-
-def is_a_question(text: str) -> bool:
-    """ "what causes lip twitching?" asked in the middle of the check is a question, not an answer."""
-    words = normalise(text).split()
-    return text.rstrip().endswith("?") or bool(words and words[0] in _QUESTION_STARTERS)
-
 
 # "no other symptoms", "nothing other than that": "other" that names no other place.
 _NO_OTHER = re.compile(r"\b(?:no|not any|without|any|nothing) other\b(?: \w+)?|\bother than\b")

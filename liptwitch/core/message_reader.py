@@ -196,10 +196,6 @@ class Reading:
     who: str = "me"
     describes_twitching: bool = False
 
-    @property
-    def asks_anything(self) -> bool:
-        return bool(self.questions)
-
     def is_long(self) -> bool:
         return len(self.sentences) >= 2
 
