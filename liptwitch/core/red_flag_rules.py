@@ -5,6 +5,8 @@ pattern. The detector that applies them is liptwitch/core/red_flags.py.
 
 from __future__ import annotations
 
+import itertools
+
 from medspacy.context import ConTextRule
 from spacy.language import Language
 
@@ -282,6 +284,21 @@ def _token_matcher(nlp: Language, word: str) -> dict:
     if token.is_alpha and len(word) > 2:
         return {"LEMMA": {"IN": sorted({token.lemma_, word})}}
     return {"LOWER": word}
+
+
+def term_patterns(nlp: Language, term: str) -> list[list[dict]]:
+    """The spaCy patterns for a term. An alternative that is more than one token ("won't" is "wo n't") cannot share
+    a token with the others (it would match "will" and lose its negation): it becomes a term of its own."""
+    choices = []
+    for chunk in term.split():
+        if "|" in chunk and not chunk.startswith(("=", "+=")):
+            plus = "+" if chunk.startswith("+") else ""
+            words = chunk.removeprefix("+").split("|")
+            single = [w for w in words if w == "<num>" or len(nlp(w)) == 1]
+            choices.append(([plus + "|".join(single)] if single else []) + [plus + w for w in words if w not in single])
+        else:
+            choices.append([chunk])
+    return [term_pattern(nlp, " ".join(variant)) for variant in itertools.product(*choices)]
 
 
 def term_pattern(nlp: Language, term: str) -> list[dict]:

@@ -46,7 +46,7 @@ from liptwitch.core.red_flag_rules import (
     context_rules,
     explanation_patterns,
     possible_cause_patterns,
-    term_pattern,
+    term_patterns,
 )
 from liptwitch.core.text import edit_distance
 from liptwitch.vocabulary import TRIAGE_LEVELS
@@ -59,6 +59,28 @@ AFFIRMED, NEGATED, HYPOTHETICAL, HISTORICAL = "affirmed", "negated", "hypothetic
 # a report. One with such a cause elsewhere in its sentence is EXPLAINED: asked about, never escalated.
 CAUSED, EXPLAINED = "caused", "explained"
 SPAN_GROUP = "red_flags"
+FEELING_VERBS = ("feel", "feels", "felt", "feeling")
+# "about three years ago I had Bell's palsy": a point in time, not a duration ("started six weeks ago" is one).
+SINCE_WORDS, YEARS = ("ago", "back"), ("year", "years", "yrs", "yr")
+
+
+@spacy.Language.component("drop_points_in_time")
+def drop_points_in_time(doc: Doc) -> Doc:
+    """Words that look like a sign and are not: years just before "ago" ("about three years ago I had Bell's palsy"
+    is when, not how long, and must not hide that time from the past rule), and "a faint tingle".
+    """
+    spans = doc.spans[SPAN_GROUP]
+    doc.spans[SPAN_GROUP] = [span for span in spans
+                             if not (span.end < len(doc) and doc[span.end].lower_ in SINCE_WORDS
+                                     and doc[span.end - 1].lower_ in YEARS)
+                             and not _faint_as_in_slight(span)]
+    return doc
+
+
+def _faint_as_in_slight(span: Span) -> bool:
+    """"a faint tingle", "the faintest buzz": faint as in slight, not fainting."""
+    return (span.text in ("faint", "faintest") and span.start > 0
+            and span.doc[span.start - 1].lower_ in ("a", "the", "very", "slight", "some", "only"))
 # Thoughts of self-harm are never explained away by a cause said beside them ("I want to die at this job"), but
 # for "not wake up", which a cause does explain ("wouldn't wake up through three alarms").
 _EXPLAINABLE_CRISIS_TERM = re.compile(r"\bwake\b")
@@ -148,10 +170,13 @@ class RedFlagDetector:
         for flag in kb.red_flags.values():
             if flag.applies_with:
                 continue  # such terms only qualify another finding (RF04: "...but it's gone now")
-            matcher.add([TargetRule(term, flag.id, pattern=term_pattern(self.nlp, term)) for term in flag.terms])
+            matcher.add([TargetRule(term, flag.id, pattern=pattern) for term in flag.terms
+                         for pattern in term_patterns(self.nlp, term)])
         for question in kb.safety_questions.values():
             label = QUESTION_LABEL + question.id
-            matcher.add([TargetRule(term, label, pattern=term_pattern(self.nlp, term)) for term in question.terms])
+            matcher.add([TargetRule(term, label, pattern=pattern) for term in question.terms
+                         for pattern in term_patterns(self.nlp, term)])
+        self.nlp.add_pipe("drop_points_in_time")
         context: ConText = self.nlp.add_pipe(
             "medspacy_context", config={"rules": None, "prune_on_target_overlap": True,
                                         "input_span_type": "group", "span_group_name": SPAN_GROUP})
@@ -313,7 +338,9 @@ class RedFlagDetector:
             certain = self.nlp.vocab.strings[match_id] == CAUSED
             sentence = doc[start].sent
             clause = max(b for b in bounds if b <= start)
-            before = {t.lower_ for t in doc[clause:start]}
+            # "felt like I was going to faint when I saw the bill": a feeling, not a likeness of the cause.
+            before = {t.lower_ for t in doc[clause:start]
+                      if not (t.lower_ == "like" and t.i > 0 and doc[t.i - 1].lower_ in FEELING_VERBS)}
             just_before = {t.lower_ for t in doc[max(clause, start - 4):start]}
             # A likeness, a denied cause ("I haven't been to the dentist") or a hope is no cause; a denial further
             # back is about something else ("I won't be around much longer at this job").
