@@ -81,6 +81,11 @@ class ActionAnswerQuestion(Action):
             # very message.
             advised = latest_intent(tracker)
             intent = model_intent(tracker)
+            text = tracker.latest_message.get("text") or ""
+            if not text.startswith("/") and READER.read(text).questions:
+                # A post that asks something gets its answers after the advice, whatever the model made of it
+                # ("is it a tumour sign and which doctor should I go to?"); the check is offered, not started.
+                return self._answer(dispatcher, tracker, ASK_QUESTIONS, topic_ids(tracker), text)
             if intent == CHECK_MY_TWITCHING and advised == red_flag_intent(URGENT):
                 # Urgent advice is to see a doctor today: the check is not started after it.
                 return []

@@ -93,14 +93,18 @@ def outcome(replies: list[dict]) -> dict:
 def judge(case: dict, got: dict) -> dict:
     """A case lists labels (`expects`), or the knowledge-base ids the reply must contain (`ids`, with `offer` when
     the guided check must be offered)."""
-    missing = [kb_id for kb_id in case.get("ids") or [] if kb_id not in got["kb_ids"]]
+    # Advice to see a doctor (routine or urgent) answers "should I see a doctor?" in as many words. (Added after
+    # understanding set 3's first run; that run's figure in bench/RESULTS.md was judged without it.)
+    advised = any(level in ("routine", "urgent") for level in got["triage"])
+    answered = set(got["kb_ids"]) | ({"see_doctor"} if advised else set())
+    missing = [kb_id for kb_id in case.get("ids") or [] if kb_id not in answered]
     if case.get("offer") and not got["check"]:
         missing.append(CHECK_OFFERED)
     for label in case.get("expects") or []:
         if label == CHECK_OFFERED:
             if not got["check"]:
                 missing.append(label)
-        elif not set(LABELS[label]) & set(got["kb_ids"]):
+        elif not set(LABELS[label]) & answered:
             missing.append(label)
     return {"missing": missing, "right": not missing and not got["not_understood"]}
 

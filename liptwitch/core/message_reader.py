@@ -110,7 +110,8 @@ _LEAD_WORDS = ("so", "and", "also", "but", "or", "plus", "then", "ok", "okay", "
 _INDIRECT = re.compile(r"\b(tl ?dr|in a nutshell|sum (it )?up|explain|give me|tell me about|"
                        r"i (wonder|was wondering|want to know|wanna know|would like to know|d like to know|need to "
                        r"know)|wondering (if|whether|what|why|how)|can (you|someone|anyone) (tell|explain|help)|"
-                       r"tell me (if|whether|what|why|how)|any (advice|tips|ideas|suggestions|help)|"
+                       r"(tell|let) me (know )?(if|whether|what|why|how|is|are|which|when|should|can|could|does|do|"
+                       r"will|who)|any (advice|tips|ideas|suggestions|help)|"
                        r"(anyone|anybody) (know|had|have|experienced)|not sure (if|whether|what))\b")
 # A question asked in the middle of a line with no question mark: "bottom lip twiching for 3 days should i worry".
 _EMBEDDED_QUESTION = re.compile(r"\b(should (i|we)|do (i|we) need|is (it|this|that) (normal|serious|bad|ok|okay|"
@@ -125,7 +126,8 @@ _RUN_ON_QUESTION = re.compile(r"(?<=\s)(?:what (?:helps|works|can i|should i|do 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\u201d]*\s+|\n+|(?<=\?)(?=[A-Za-z])")
 # A new question inside a sentence: "is it serious and what can I do", "..., also how long will it last".
 _QUESTION_JOIN = re.compile(r"(?:,|;|\s-\s|\s(?:and|also|or|plus|but|so))\s+(?=(?:also\s+|so\s+)?(?:what|whats|"
-                            r"what's|why|how|can|could|should|is|are|does|do|will|would|when|any)\b)", re.I)
+                            r"what's|why|how|can|could|should|is|are|does|do|will|would|when|any|which (?=doctors?|tests?|specialist|one|"
+                            r"vitamins?|supplements?|kind|type|is best|would))\b)", re.I)
 
 _NEGATION = {"no", "not", "dont", "didnt", "doesnt", "never", "without", "havent", "hasnt", "isnt", "wasnt",
              "quit", "stopped", "cut", "gave", "avoid", "zero", "nor"}

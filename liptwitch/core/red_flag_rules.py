@@ -55,6 +55,7 @@ def context_rules() -> list[ConTextRule]:
         "no signs of", "free of", "negative for", "nor", "neither", *NOBODY,
     ]
     pseudo = [  # look like negations or hypotheticals, but affirm
+        "came back in", "come back in", "got back in", "went back in",  # the room, not "back in 2010"
         "no idea", "no clue", "not sure why", "not sure if", "not sure whether", "not only", "not just",
         "no longer", "not anymore", "no doubt", "not getting better", "not going away", "not stopping",
         "not improving", "not better", "no better", "not even", "don't know why", "dont know why",
@@ -84,6 +85,9 @@ def context_rules() -> list[ConTextRule]:
         "hypothetically", "if someone", "if somebody", "if a person", "when someone", "for a first aid",
         "turn into", "turns into", "lead to", "leads to", "develop into", "progress to", "asking for the future",
         "general question", "just curious", "out of curiosity", "in general", "ever linked",
+        # "a boy in his class said it means you're going to have a fit": what someone said will come, not a fit.
+        "means you're going to", "means you are going to", "means you're gonna", "means you will", "come before",
+        "comes before", "can come before", "early sign of", "first sign of",
         # "could my lip twitch be a type of seizure?": asking what it is, not saying it happened.
         "be a type of", "be a kind of", "be a sort of", "be a form of", "be some kind of", "be some sort of",
         "be some type of", "be some form of", "twitch be", "twitching be", "twitches be",
@@ -203,6 +207,12 @@ def explanation_patterns() -> list[list[dict]]:
                "call frozen", "the video call", "just the twitch", "only the twitch", "asking the gp",
                "asking the doctor", "asking my gp", "asking my doctor", "bothering the gp", "bothering the doctor",
                "ground to swallow me", "ground swallow me"]
+    # "This is going to sound weird": how the message will read, not how anyone's speech sounds.
+    phrases += [f"{will} sound {how}" for will in ("going to", "gonna", "might", "may", "will", "'ll", "probably")
+                for how in ("weird", "strange", "silly", "stupid", "crazy", "odd", "funny", "dramatic")]
+    # "I'm basically choking on the workload": the idiom, not the throat.
+    phrases += [f"choking on {what}" for what in ("the workload", "my workload", "work", "deadlines", "paperwork",
+                                                  "emails", "debt", "bills", "the deadlines")]
     # Idioms that borrow a sign's word: "a fit of giggles", "a coughing fit", "blackout curtains".
     phrases += [f"fit of {what}" for what in ("giggles", "the giggles", "laughter", "laughing", "coughing", "sneezing",
                                               "rage", "temper", "jealousy", "pique", "hysterics", "panic")]
@@ -271,9 +281,22 @@ POSSESSIVES = ("my", "his", "her", "their", "our", "your", "the", "a", "one")
 CONTRACTIONS = {"ca": ["ca", "can", "could"], "n't": ["n't", "not", "nt"], "wo": ["wo", "will"], "'m": ["'m", "am"]}
 
 
+# A medicine named by its name, which people use more than "my tablets": the endings that name a class of medicine
+# in the USAN stem list (American Medical Association's USAN Council), for the classes people on lip-twitching forums
+# name most (calcium-channel and beta blockers, ACE inhibitors, statins, antidepressants, anticonvulsants,
+# antipsychotics, stimulants, antiemetics, acid reducers). A routine row only: "ask your pharmacist".
+MEDICINE_ENDINGS = ("dipine", "pril", "sartan", "olol", "statin", "triptyline", "oxetine", "xetine", "talopram",
+                    "afaxine", "azepam", "azolam", "zapine", "apine", "iapine", "peridol", "peridone", "piprazole",
+                    "perazine", "clopramide", "phenidate", "amfetamine", "amphetamine", "trigine", "iracetam",
+                    "piramate", "prazole", "tidine", "gabalin", "pentin", "thiazide", "semide", "olone", "asone")
+MEDICINE_PATTERN = r"^[a-z]{2,}(?:" + "|".join(MEDICINE_ENDINGS) + r")$"
+
+
 def _token_matcher(nlp: Language, word: str) -> dict:
     if word == "<num>":
         return {"LOWER": {"IN": [*NUMBER_WORDS, *map(str, range(2, 61))]}}
+    if word == "<medicine>":
+        return {"LOWER": {"REGEX": MEDICINE_PATTERN}}
     if word.startswith("="):  # exactly this form: "=fitting" must not match "fit", nor "=weeks" "a week"
         return {"LOWER": {"IN": word[1:].split("|")}}
     if word in POSSESSIVES:  # optional: "can't lift my arm", "can't lift both arms"
@@ -294,7 +317,8 @@ def term_patterns(nlp: Language, term: str) -> list[list[dict]]:
         if "|" in chunk and not chunk.startswith(("=", "+=")):
             plus = "+" if chunk.startswith("+") else ""
             words = chunk.removeprefix("+").split("|")
-            single = [w for w in words if w == "<num>" or len(nlp(w)) == 1]
+            # "<medicine>" is a pattern of its own, not a word to list among the others.
+            single = [w for w in words if w == "<num>" or (w != "<medicine>" and len(nlp(w)) == 1)]
             choices.append(([plus + "|".join(single)] if single else []) + [plus + w for w in words if w not in single])
         else:
             choices.append([chunk])
@@ -306,7 +330,7 @@ def term_pattern(nlp: Language, term: str) -> list[dict]:
 
     `face|smile droop|droopy` means (face or smile), then (droop or droopy); each word matches by
     lemma, so "droop" also matches "drooped" and "drooping", unless written `=word` (that form
-    only; `=weeks|months` for alternatives). `<num>` is a number from 2 up;
+    only; `=weeks|months` for alternatives). `<num>` is a number from 2 up; `<medicine>` a medicine's name;
     my/his/her/the... stand for one another. Up to MAX_GAP other words may come between two
     words of a term ("face has really drooped"), but never a negation or a break ("face isn't
     drooping", "face. drooping"); a word written `+word` must come right after the one before it.
@@ -324,7 +348,8 @@ def term_pattern(nlp: Language, term: str) -> list[dict]:
             pattern.append({"LEMMA": {"IN": lemmas}} if lemmas else
                            {"LOWER": {"IN": sorted({w2 for w in words for w2 in (w, nlp(w)[0].lemma_)})}})
         else:
-            tokens = [chunk] if chunk == "<num>" or chunk.startswith("=") else [t.text for t in nlp(chunk)]
+            tokens = [chunk] if chunk in ("<num>", "<medicine>") or chunk.startswith("=") \
+                else [t.text for t in nlp(chunk)]
             pattern.extend(_token_matcher(nlp, token) for token in tokens)
         # "mum 's"; "+again": the next word comes right after this one ("cutting again", not "cutting out x again")
         joined = index + 1 < len(chunks) and chunks[index + 1].startswith(("'", "+"))

@@ -224,6 +224,7 @@ class RedFlagDetector:
         text = _MISSING_APOSTROPHE.sub(lambda m: "'".join(g for g in m.groups() if g), text)
         text = re.sub(r"\bcnt\b|\bcan not\b", "can't", text)
         text = re.sub(r"\s*\+\s*", " and ", text)  # "lip + eyelid"
+        text = re.sub(r"(?<=[a-z]) n (?=[a-z])", " and ", text)  # "lip n eyebrow", "dose increase n lip twitching"
         return re.sub(r"[a-z]+", lambda m: self._correct_word(m.group(0)), text)
 
     @staticmethod
