@@ -141,14 +141,18 @@ _WHO = (
     ("partner", r"\bmy (\w+ )?(husband|wife|partner|boyfriend|girlfriend|fiance|fiancee|spouse|other half)s?\b"),
     ("friend", r"\bmy (\w+ )?(friend|mate|colleague|flatmate|roommate|neighbour|neighbor)s?\b"),
 )
-_TWITCH_WORDS = re.compile(r"\b(twitch\w*|spasm\w*|flutter\w*|quiver\w*|jump\w*|tremb\w*|tremor\w*|tic|tics|"
-                           r"pulsing|pulses|vibrat\w*|fasciculat\w*|jerk\w*)\b")
+_TWITCH_WORDS = re.compile(r"\b(twitch\w*|twich\w*|spasm\w*|flutter\w*|flicker\w*|quiver\w*|jump\w*|tremb\w*|"
+                           r"tremor\w*|tic|tics|pulsing|pulses|vibrat\w*|fasciculat\w*|jerk\w*|ripple\w*)\b")
 # Someone's own twitching named inside a question: "is my lip twitching from...", "mine started 4 days ago".
 # ...and going on, not a general question with "my" in it ("can coffee make my lip twitch?").
 _ONGOING = re.compile(r"\b(keeps?|has been|have been|been|started|since|all (day|week)|wont stop|won t stop|"
                       r"is twitching|s twitching|is (my|his|her|their)|at the moment|right now|this week|today|"
                       r"lately|recently)\b")
 _OWN = re.compile(r"\b(my|mine|mines|his|her|their)\b")
+# "my lip twitching is it als", "is my bottom lip twitching from...": the person's own twitch named in the question.
+# Not "can coffee make my lip twitch?", a question about twitching in general.
+_MY_FACE_TWITCHING = re.compile(r"\bmy (\w+ )?(lip|lips|mouth)( is| keeps| has been| been| s)? (twitching|twitches|"
+                                r"twiching|flickering|flickers|jumping|jumps|quivering|spasming)\b")
 _FACE = r"(lip|lips|mouth|face|eye|eyelid|cheek|chin)"
 # Someone else's twitching: "his top lip", "my mum's lip", "she's been getting a twitchy lip".
 _PEOPLE = ("son|daughter|child|kid|toddler|baby|boy|girl|little one|newborn|infant|teenager|teen|grandson|"
@@ -256,7 +260,7 @@ class MessageReader:
             frequency=parse_frequency(text), who=who_it_is_about(sentences),
             describes_twitching=any(_TWITCH_WORDS.search(normalise(part)) for part in told) or any(
                 _TWITCH_WORDS.search(words) and _OWN.search(words) and _ONGOING.search(words)
-                for words in (normalise(q.text) for q in questions))
+                or _MY_FACE_TWITCHING.search(words) for words in (normalise(q.text) for q in questions))
             or (parse_duration_days(text) is not None and bool(_TWITCH_WORDS.search(normalise(text)))))
 
     def _topics(self, text: str) -> list[Match]:

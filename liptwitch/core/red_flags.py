@@ -67,13 +67,15 @@ SINCE_WORDS, YEARS = ("ago", "back"), ("year", "years", "yrs", "yr")
 @spacy.Language.component("drop_points_in_time")
 def drop_points_in_time(doc: Doc) -> Doc:
     """Words that look like a sign and are not: years just before "ago" ("about three years ago I had Bell's palsy"
-    is when, not how long, and must not hide that time from the past rule), and "a faint tingle".
+    is when, not how long, and must not hide that time from the past rule), an age ("my baby is 3 months old"), and
+    "a faint tingle".
     """
     spans = doc.spans[SPAN_GROUP]
     doc.spans[SPAN_GROUP] = [span for span in spans
                              if not (span.end < len(doc) and doc[span.end].lower_ in SINCE_WORDS
                                      and doc[span.end - 1].lower_ in YEARS)
-                             and not _faint_as_in_slight(span)]
+                             and not _faint_as_in_slight(span)
+                             and not (span.end < len(doc) and doc[span.end].lower_ == "old")]  # "3 months old"
     return doc
 
 

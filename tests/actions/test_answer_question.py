@@ -68,6 +68,20 @@ def test_after_routine_advice_the_question_that_came_with_it_is_answered(domain)
     assert messages[-1]["custom"]["kb_ids"] == ["medication"]  # "tablets" names the medication cause
 
 
+def test_after_routine_advice_a_posts_questions_are_answered_not_talked_over_by_the_check(domain):
+    # The model took this post for "check my twitching"; its fear and its question still get their answers.
+    tracker = json.loads((FIXTURES / "routine_with_a_question.json").read_text())
+    text = ("i have twitching in my upper lip for almost 2 months now. my cousin say it can be brain tumour and now i "
+            "am very afraid. please tell me is it tumour sign and which doctor i should go")
+    tracker["latest_message"]["text"] = tracker["events"][-1]["text"] = text
+    tracker["latest_message"]["model_intent"] = {"name": "check_my_twitching", "confidence": 0.8}
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionAnswerQuestion().run(dispatcher, Tracker.from_dict(tracker), domain))
+    kb_ids = dispatcher.messages[-1]["custom"]["kb_ids"]
+    assert "see_doctor" in kb_ids and {"neurological", "seriousness"} & set(kb_ids), kb_ids
+    assert not any(event.get("event") == "followup" for event in events)  # the check is offered, not started
+
+
 def test_a_misspelt_topic_the_entity_model_missed_is_found_too(domain):
     tracker = json.loads((FIXTURES / "all_nighter_without_entity.json").read_text())
     tracker["latest_message"]["text"] = tracker["events"][-1]["text"] = "can enrgy drinks make ur lip twitch"

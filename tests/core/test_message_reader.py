@@ -168,3 +168,25 @@ def test_other_people_mentioned_are_not_whose_twitching_it_is(reader, text):
 ])
 def test_a_fear_is_a_fear_only_when_it_is_feared(reader, text, fears):
     assert reader.read(text).fears == fears
+
+
+@pytest.mark.parametrize("text, asks", [
+    ("please tell me is it tumour sign and which doctor i should go", ["serious", "see_doctor"]),
+    ("let me know if it is serious", ["serious"]),
+])
+def test_questions_asked_by_asking_to_be_told(reader, text, asks):
+    assert [q.asks for q in reader.read(text).questions] == asks
+
+
+def test_which_starts_a_question_only_when_it_asks_one(reader):
+    assert reader.read("I had tea and which was nice").questions == ()
+
+
+@pytest.mark.parametrize("text, describes", [
+    ("my lip twitching is it als", True),
+    ("hungover and my lips twitching haha is that a thing", True),
+    ("All little flickers in my upper lip, about 6 days.", True),
+    ("can coffee make my lip twitch?", False),  # a question about twitching in general
+])
+def test_someones_own_twitching_told_in_a_question_or_as_flickers(reader, text, describes):
+    assert reader.read(text).describes_twitching is describes

@@ -205,3 +205,52 @@ def test_near_misses_that_share_the_emergency_words_do_not_alarm(detector, text)
 ])
 def test_what_the_held_out_sets_showed_is_read_at_its_level(detector, text, expected):
     assert level(detector, text) == expected
+
+
+# What held-out sets 9 and 10 and the understanding sets showed after their first runs (bench/RESULTS.md).
+@pytest.mark.parametrize("text, expected", [
+    # A term's alternative of two tokens ("won't" is "wo n't") keeps its negation, and matches at all.
+    ("my face does move and my lip twitches", None),
+    ("the tablets do go down fine", None),
+    ("his face won't move on the left", "emergency"),
+    ("I can't swallow since this morning", "urgent"),
+    ("tablets won't go down", "urgent"),
+    # Years before "ago" are when, not how long; "started six weeks ago" is still how long.
+    ("About three years ago I had Bell's palsy on the right side of my face, it recovered", "routine"),
+    ("it started about six weeks ago and it's still going", "routine"),
+    ("my baby is 3 months old and my lip twitches", None),
+    ("now and then a faint tingle in my lip", None),
+    ("I felt like I was going to faint when the dentist showed me the bill haha", None),
+    ("I feel faint and my lips are swollen", "emergency"),
+    # A lip that pulls up is a twitch or a spasm; pulled down or to one side is a drooping face.
+    ("my lip pulls up on one side for a second and then lets go", None),
+    ("her mouth pulled to one side since lunch", "emergency"),
+    ("Asking for my uncle who won't ask himself", None),
+    ("mum's not herself since lunch", "emergency"),
+    ("he's not really himself today", "emergency"),
+    # The name of a condition is no report of it; having it, or thinking it is, is.
+    ("a colleague said twitching can come before Bell's palsy, my face looks normal", None),
+    ("my sister says it's probably bells palsy, his face has fallen on the right", "emergency"),
+    ("I think I've got Bell's palsy", "emergency"),
+    ("a boy in his class said a twitch means you're going to have a fit", None),
+    ("This is going to sound weird, but my lip twitches after wine", None),
+    ("I'm basically choking on the workload at the moment", None),
+    ("my dad sounds weird on the phone tonight", "emergency"),
+    ("training for a marathon, up to 60km a week", None),  # "km" is not "kms"
+    ("half of what im looking at is missing, like the left bit of the page isnt there", "emergency"),
+    ("the room tipped sideways and I can't get straight down the hall", "emergency"),
+    ("when i came back in his face had sort of fallen on the right side", "emergency"),  # the room, not "back in 2010"
+    ("lips and tongue keep going into tight spasms since the new anti sickness pill", "urgent"),
+    ("my chin went numb on Wednesday and now it's creeping onto my cheek", "urgent"),
+    ("the twitch has moved onto my chin", None),
+    # A medicine by its name (USAN stems), a routine row.
+    ("started amlodipine last week and my lip keeps jumping", "routine"),
+    ("since they upped his methylphenidate his lip twitches", "routine"),
+    ("lamotrigine dose increase n lip twitchin since", "routine"),
+    ("can amlodipine cause lip twitching?", None),
+    ("I had a pineapple yesterday and my lip twitched", None),
+    ("whenever my eyelid twitches my lip pulls up at the same time", "routine"),
+    ("lip n eyebrow twitchin together since last weekend", "routine"),
+])
+def test_what_sets_9_and_10_showed_is_read_at_its_level(detector, text, expected):
+    assert level(detector, text) == expected
