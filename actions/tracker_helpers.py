@@ -8,11 +8,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from liptwitch.core.answers import Answerer, Context, Reply
+from liptwitch.core.answers import PARAGRAPH, Answerer, Context, Reply
 from liptwitch.core.composer import Composer
 from liptwitch.core.handoff import HandOffSummariser
 from liptwitch.core.knowledge_base import TOPIC_KINDS, load_knowledge_base
 from liptwitch.core.message_reader import MessageReader
+from liptwitch.core.review import source_line
 from liptwitch.core.text import PhraseMatcher
 from liptwitch.vocabulary import (
     ACTION_TWITCH_CHECK_OUTCOME,
@@ -90,9 +91,13 @@ def context_events(context: Context) -> list[EventType]:
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply, intent: str) -> None:
-    dispatcher.utter_message(text=reply.text,
+    """An answer from the knowledge base, ending with where it comes from and whether a clinician has checked it
+    (small print: each channel shapes the italic line its own way). The `custom` payload says it too."""
+    line = source_line(KNOWLEDGE_BASE, reply.kb_ids)
+    text = f"{reply.text}{PARAGRAPH}_{line}_" if line else reply.text
+    dispatcher.utter_message(text=text,
                              buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons],
-                             json_message=reply.custom(intent=intent))
+                             json_message=reply.custom(intent=intent, source=line))
 
 
 def session_user_messages(tracker: Tracker) -> list[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE_BASE_DIRECTORY = REPO / "data" / "knowledge_base"
+SEEDS_DIRECTORY = REPO.parent / "shared" / "seeds"  # the source articles (sources.yml names files relative to it)
 SAFETY_NET_DIRECTORY = REPO / "data" / "safety_net"  # the lexicons and templates of the safety net's corpus
 BUILD = REPO / "build"
 SPACY_PIPELINE = BUILD / "spacy" / "en_liptwitch"  # the project's spaCy pipeline (liptwitch/tools/spacy_pipeline.py)

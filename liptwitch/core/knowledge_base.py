@@ -7,7 +7,9 @@ or its position and line) and the field.
 
 from __future__ import annotations
 
+import datetime
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +109,29 @@ class Article:
     title: str
     file: str | None = None
     url: str | None = None
+    read: datetime.date | None = None  # when a public page was read (its content may change after)
+    short: str | None = None  # how an answer's source line names it ("NHS, Twitching eyes and muscles")
+
+    @property
+    def name(self) -> str:
+        """A short name: `short`, else the title's publisher and page ("NHS (copy ...) - Tics": "NHS, Tics")."""
+        if self.short:
+            return self.short
+        publisher, _, page = self.title.rpartition(" - ")
+        return f"{publisher.split(' (')[0].strip()}, {page.strip()}" if publisher else self.title
+
+
+@dataclass(frozen=True)
+class Review:
+    """A clinician's sign-off of one item: who (name and role), when, the next review date, and a hash of the text
+    they approved (review.text_hash). It holds only while the item's text still has that hash."""
+
+    item: str
+    by: str
+    role: str
+    signed_on: datetime.date
+    next_review: datetime.date
+    text_sha256: str
 
 
 @dataclass
@@ -116,6 +141,7 @@ class KnowledgeBase:
     articles: dict[str, Article]
     list_intros: dict[str, str] = field(default_factory=dict)
     safety_questions: dict[str, SafetyQuestion] = field(default_factory=dict)
+    reviews: dict[str, tuple[Review, ...]] = field(default_factory=dict)  # item id -> its sign-offs, oldest first
 
     def question_for(self, red_flag: str) -> SafetyQuestion | None:
         """The safety-net question that asks about `red_flag`, if one does."""
@@ -305,13 +331,43 @@ def _parse_safety_question(entry: _Entry) -> SafetyQuestion:
 
 
 def _parse_article(entry: _Entry) -> Article:
-    entry.check_fields(("id", "title"), ("file", "url"))
+    entry.check_fields(("id", "title"), ("file", "url", "read", "short"))
     file, url = entry.text("file", required=False), entry.text("url", required=False)
     if (file is None) == (url is None):
         raise entry.fail("file", "a source needs exactly one of 'file' (a seed article) or 'url' (a public page)")
     if url is not None and not url.startswith(("https://", "http://")):
         raise entry.fail("url", f"'{url}' must be a web address (http:// or https://)")
-    return Article(id=_check_id(entry), title=entry.text("title"), file=file, url=url)
+    read = _date(entry, "read", required=url is not None)  # a page changes: say when it said what we cite
+    return Article(id=_check_id(entry), title=entry.text("title"), file=file, url=url, read=read,
+                   short=entry.text("short", required=False))
+
+
+def _date(entry: _Entry, name: str, required: bool = True) -> datetime.date | None:
+    value = entry.raw.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        raise entry.fail(name, f"is {value!r}, must be a date written YYYY-MM-DD") from None
+
+
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _parse_review(entry: _Entry) -> Review:
+    # Not "on": YAML reads a key `on` as the boolean true.
+    entry.check_fields(("item", "by", "role", "signed_on", "next_review", "text_sha256"))
+    on, next_review = _date(entry, "signed_on"), _date(entry, "next_review")
+    if next_review <= on:
+        raise entry.fail("next_review", f"is {next_review}, must come after the sign-off ({on})")
+    digest = entry.text("text_sha256")
+    if not _HASH.match(digest):
+        raise entry.fail("text_sha256", "must be the 64 hexadecimal digits of a SHA-256 hash")
+    return Review(item=entry.text("item"), by=entry.text("by"), role=entry.text("role"), signed_on=on,
+                  next_review=next_review, text_sha256=digest)
 
 
 def _check_id(entry: _Entry) -> str:
@@ -339,10 +395,11 @@ def load_knowledge_base(directory: Path | str = DEFAULT_DIRECTORY) -> KnowledgeB
     defined_in: dict[str, tuple[Path, _Entry]] = {}
     entries: dict[str, _Entry] = {}
 
+    signed: list[tuple[Review, _Entry]] = []
     for path in files:
         document = _read_yaml(path)
         kind = document.get("kind")
-        known_kinds = (*ITEM_KINDS, "red_flag", "safety_question", "source")
+        known_kinds = (*ITEM_KINDS, "red_flag", "safety_question", "source", "review")
         if kind not in known_kinds:
             raise KnowledgeBaseError(path, f"'kind' is {kind!r}, must be one of: {', '.join(known_kinds)}",
                                      field_name="kind")
@@ -354,6 +411,14 @@ def load_knowledge_base(directory: Path | str = DEFAULT_DIRECTORY) -> KnowledgeB
                 raise KnowledgeBaseError(path, "must be non-empty text", field_name="intro")
             list_intros[kind] = document["intro"].strip()
         raw_items = document.get("items")
+        if kind == "review":  # sign-offs: none until a clinician signs one off
+            if not isinstance(raw_items, list):
+                raise KnowledgeBaseError(path, "must be a list of sign-offs (empty until one is made)",
+                                         field_name="items")
+            for position, raw in enumerate(raw_items, start=1):
+                review_entry = _Entry(path, raw, position)
+                signed.append((_parse_review(review_entry), review_entry))
+            continue
         if not isinstance(raw_items, list) or not raw_items:
             raise KnowledgeBaseError(path, "must be a non-empty list of entries", field_name="items")
 
@@ -389,8 +454,14 @@ def load_knowledge_base(directory: Path | str = DEFAULT_DIRECTORY) -> KnowledgeB
                 raise entries[flag.id].fail("applies_with", f"unknown red flag '{target}'")
     _check_safety_questions(safety_questions, red_flags, entries)
     _check_synonyms_are_unambiguous(items, entries)
+    reviews: dict[str, list[Review]] = {}
+    for review, review_entry in signed:
+        if review.item not in items:
+            raise review_entry.fail("item", f"unknown id '{review.item}' (a sign-off is of an answer's item)")
+        reviews.setdefault(review.item, []).append(review)
+    oldest_first = {item_id: tuple(sorted(found, key=lambda r: r.signed_on)) for item_id, found in reviews.items()}
     return KnowledgeBase(items=items, red_flags=red_flags, articles=articles, list_intros=list_intros,
-                         safety_questions=safety_questions)
+                         safety_questions=safety_questions, reviews=oldest_first)
 
 
 def _check_safety_questions(questions: dict[str, SafetyQuestion], red_flags: dict[str, RedFlag],

@@ -126,8 +126,9 @@ _RUN_ON_QUESTION = re.compile(r"(?<=\s)(?:what (?:helps|works|can i|should i|do 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\u201d]*\s+|\n+|(?<=\?)(?=[A-Za-z])")
 # A new question inside a sentence: "is it serious and what can I do", "..., also how long will it last".
 _QUESTION_JOIN = re.compile(r"(?:,|;|\s-\s|\s(?:and|also|or|plus|but|so))\s+(?=(?:also\s+|so\s+)?(?:what|whats|"
-                            r"what's|why|how|can|could|should|is|are|does|do|will|would|when|any|which (?=doctors?|tests?|specialist|one|"
-                            r"vitamins?|supplements?|kind|type|is best|would))\b)", re.I)
+                            r"what's|why|how|can|could|should|is|are|does|do|will|would|when|any|"
+                            r"which (?=doctors?|tests?|specialist|one|vitamins?|supplements?|kind|type|is best|would))"
+                            r"\b)", re.I)
 
 _NEGATION = {"no", "not", "dont", "didnt", "doesnt", "never", "without", "havent", "hasnt", "isnt", "wasnt",
              "quit", "stopped", "cut", "gave", "avoid", "zero", "nor"}

@@ -33,7 +33,9 @@ def test_first_question_gets_the_intro_then_the_focused_answer(domain):
     assert messages[0]["text"] == INTRO
     answer = messages[1]
     assert answer["text"].startswith("**Caffeine and other stimulants**")
-    assert answer["custom"] == {"kb_ids": ["caffeine"], "intent": "ask_cause"}
+    source = "Source: Lip twitching article (original); Lip twitching article (reworded) · not yet clinically reviewed"
+    assert answer["custom"] == {"kb_ids": ["caffeine"], "intent": "ask_cause", "source": source}
+    assert answer["text"].endswith(f"_{source}_")  # the last line: where it comes from, and that nobody checked it yet
     assert 2 <= len(answer["buttons"]) <= 3
     assert slot(events, "context_topics") == ["caffeine"]
     assert slot(events, "context_kind") == "cause"
