@@ -85,8 +85,47 @@ def parse_duration_days(text: str) -> float | None:
     for phrase in sorted(_SINCE, key=len, reverse=True):
         if re.search(rf"\b{phrase}\b", words):
             return _SINCE[phrase]
-    return None
+    return days_between_marks(text)
 
+
+
+# Times of the year people count from and to: "since the clocks went back and it's nearly christmas now", "since easter
+# and it's june". Each is a month (and day) of an ordinary year; the gap between two is how long, across the new year.
+_MONTHS = {name: number for number, names in enumerate((
+    ("january", "jan"), ("february", "feb", "febuary"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+    ("july", "jul"), ("august", "aug"), ("september", "sept", "sep"), ("october", "oct"), ("november", "nov"),
+    ("december", "dec")), start=1) for name in names}
+_TIMES_OF_YEAR = {
+    "christmas": (12, 25), "xmas": (12, 25), "new year": (1, 1), "new years": (1, 1), "easter": (4, 5),
+    "the clocks went back": (10, 27), "clocks went back": (10, 27), "the clocks changed": (10, 27),
+    "the clocks went forward": (3, 30), "clocks went forward": (3, 30), "halloween": (10, 31),
+    "bonfire night": (11, 5), "valentines": (2, 14), "valentine s day": (2, 14), "the summer": (7, 15),
+    "summer": (7, 15), "the spring": (4, 15), "the autumn": (10, 15), "the winter": (1, 15),
+    "half term": (10, 25), "the start of term": (9, 5), "back to school": (9, 5), "bank holiday": (5, 27),
+}
+_MARK = "|".join(sorted([*map(re.escape, _TIMES_OF_YEAR), *_MONTHS], key=len, reverse=True))
+_FROM_MARK = re.compile(rf"\b(?:since |from |(?:started|began|start) (?:in |around |at |on )?(?:the )?(?:\w+ week of )?"
+                        rf"(?:early |mid |late |the end of )?|back in )(?:the )?(?:start of |beginning of |end of )?"
+                        rf"({_MARK})\b")
+_TO_MARK = re.compile(rf"\b(?:it s|its|it is|now|and now|til|till|until|to) (?:now |nearly |almost |already |early |mid |late "
+                      rf"|the end of |practically )*(?:the )?({_MARK})\b")
+
+
+def _day_of_year(mark: str) -> int:
+    month, day = _TIMES_OF_YEAR.get(mark) or (_MONTHS[mark], 15)
+    return (month - 1) * 30 + day
+
+
+def days_between_marks(text: str) -> float | None:
+    """How long, from a time of the year to another ("since xmas, its now febuary"): days, else None."""
+    words = normalise(text)
+    start, end = _FROM_MARK.search(words), None
+    if start is not None:
+        end = _TO_MARK.search(words, start.end())
+    if start is None or end is None:
+        return None
+    gap = (_day_of_year(end.group(1)) - _day_of_year(start.group(1))) % 360
+    return float(gap) if gap else None
 
 
 # "no other symptoms", "nothing other than that": "other" that names no other place.

@@ -210,6 +210,9 @@ def explanation_patterns() -> list[list[dict]]:
     # "This is going to sound weird": how the message will read, not how anyone's speech sounds.
     phrases += [f"{will} sound {how}" for will in ("going to", "gonna", "might", "may", "will", "'ll", "probably")
                 for how in ("weird", "strange", "silly", "stupid", "crazy", "odd", "funny", "dramatic")]
+    # "I felt faint with relief when I read it's usually harmless": the idiom, not a faint.
+    phrases += ["faint with relief", "fainted with relief", "faint from relief", "dying of embarrassment",
+                "died of embarrassment", "dying of shame"]
     # "I'm basically choking on the workload": the idiom, not the throat.
     phrases += [f"choking on {what}" for what in ("the workload", "my workload", "work", "deadlines", "paperwork",
                                                   "emails", "debt", "bills", "the deadlines")]

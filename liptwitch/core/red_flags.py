@@ -29,6 +29,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from liptwitch import settings
+from liptwitch.core.guided_check import days_between_marks
 from liptwitch.core.knowledge_base import KnowledgeBase, RedFlag
 from liptwitch.core.limits import accepted_part
 from liptwitch.core.red_flag_rules import (
@@ -59,6 +60,7 @@ AFFIRMED, NEGATED, HYPOTHETICAL, HISTORICAL = "affirmed", "negated", "hypothetic
 # a report. One with such a cause elsewhere in its sentence is EXPLAINED: asked about, never escalated.
 CAUSED, EXPLAINED = "caused", "explained"
 SPAN_GROUP = "red_flags"
+LONG_TWITCH_ROW, LONG_TWITCH_DAYS = "RF18", 14  # TRIAGE.md: twitching that lasts more than two weeks
 FEELING_VERBS = ("feel", "feels", "felt", "feeling")
 # "about three years ago I had Bell's palsy": a point in time, not a duration ("started six weeks ago" is one).
 SINCE_WORDS, YEARS = ("ago", "back"), ("year", "years", "yrs", "yr")
@@ -246,6 +248,7 @@ class RedFlagDetector:
         findings = [self._finding(span, explained) for span in spans]
         findings = [f for f in findings if self._has_companion(f, normalised)]
         findings += self._qualified(findings, normalised)
+        findings += self._counted_from_a_time_of_year(findings, normalised)
         reported = [f for f in findings if f.status == AFFIRMED]
         # A past episode matters for some rows only, at their own level (Bell's palsy years ago: routine).
         reported += [replace(f, level=self._past_levels[f.red_flag]) for f in findings
@@ -418,6 +421,17 @@ class RedFlagDetector:
             return True
         # A companion denied in as many words ("not sick, not sleepy", "no vomiting") does not count.
         return any(not _DENIED_JUST_BEFORE.search(text[:match.start()]) for match in companion.finditer(text))
+
+    def _counted_from_a_time_of_year(self, findings: list[Finding], text: str) -> list[Finding]:
+        """"since the clocks went back and it's nearly christmas now": more than two weeks, counted between two times
+        of the year (guided_check.days_between_marks), which no term can say."""
+        flag = self.red_flags.get(LONG_TWITCH_ROW)
+        if flag is None or any(f.red_flag == LONG_TWITCH_ROW for f in findings):
+            return []
+        days = days_between_marks(text)
+        if days is None or days <= LONG_TWITCH_DAYS:
+            return []
+        return [Finding(red_flag=flag.id, level=flag.level, text=f"about {days:.0f} days", status=AFFIRMED)]
 
     def _qualified(self, findings: list[Finding], text: str) -> list[Finding]:
         """Rows that qualify another finding, such as RF04: face, arm or speech signs that went away."""

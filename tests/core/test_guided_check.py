@@ -114,3 +114,16 @@ def test_how_often_is_not_taken_for_how_long():
     assert parse_duration_days("all day today") == 0.5  # "today" still says since when
     assert parse_duration_days("every day for 3 weeks") == 21.0
     assert parse_duration_days("for a week, a few times a day") == 7.0
+
+
+@pytest.mark.parametrize("text, days", [
+    ("lip twitchin since xmas, its now febuary", 50),
+    ("started around the second week of September and it's late November now", 60),
+    ("since the clocks went back and its nearly christmas now", 58),
+    ("since new year and its now march", 74),
+    ("since christmas", None),  # from when, but not to when
+    ("since monday and it's tuesday now", None),  # weekdays are not times of the year
+])
+def test_how_long_counted_between_two_times_of_the_year(text, days):
+    from liptwitch.core.guided_check import days_between_marks
+    assert days_between_marks(text) == days

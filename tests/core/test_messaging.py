@@ -144,3 +144,13 @@ def test_a_number_picks_nothing_where_the_options_were_not_numbered():
     assert pick_option("2", options, numbered=False) is None
     assert pick_option("What causes it?", options, numbered=False) == "/ask_cause"
     assert pick_option("2", [], numbered=True) is None
+
+
+@pytest.mark.parametrize("platform, line", [
+    (TELEGRAM, "<i>Source: NHS, Tics · not yet clinically reviewed</i>"),
+    (SLACK, "_Source: NHS, Tics · not yet clinically reviewed_"),
+    (SMS, "Source: NHS, Tics · not yet clinically reviewed"),  # one plain line on SMS
+])
+def test_an_answers_source_line_is_small_print_in_each_platforms_own_way(platform, line):
+    message = {"text": "**Tics** are common in children.\n \n_Source: NHS, Tics · not yet clinically reviewed_"}
+    assert render(message, platform)[-1].text.splitlines()[-1] == line

@@ -207,7 +207,7 @@ def test_what_the_held_out_sets_showed_is_read_at_its_level(detector, text, expe
     assert level(detector, text) == expected
 
 
-# What held-out sets 9 and 10 and the understanding sets showed after their first runs (bench/RESULTS.md).
+# What held-out sets 9 to 11 and the understanding sets showed after their first runs (bench/RESULTS.md).
 @pytest.mark.parametrize("text, expected", [
     # A term's alternative of two tokens ("won't" is "wo n't") keeps its negation, and matches at all.
     ("my face does move and my lip twitches", None),
@@ -251,6 +251,20 @@ def test_what_the_held_out_sets_showed_is_read_at_its_level(detector, text, expe
     ("I had a pineapple yesterday and my lip twitched", None),
     ("whenever my eyelid twitches my lip pulls up at the same time", "routine"),
     ("lip n eyebrow twitchin together since last weekend", "routine"),
+    # Set 11: durations counted between two times of the year, brand names, "low" is not "lower", idioms.
+    ("its been going since the clocks went back and its nearly christmas now, just my top lip", "routine"),
+    ("lip twitch since easter and its june. on and off but mostly on", "routine"),
+    ("since christmas my lip twitches", None),  # from when, but not to when: it may be a week
+    ("most of the term tbh", "routine"),
+    ("is it my Prozac? lip has been twitching since I started it 10 days ago", "routine"),
+    ("Got Maxolon from the GP on Friday, since Saturday my jaw keeps going into spasm", "urgent"),
+    ("a numb patch on my cheek that's crept down to my lip and chin over four days", "urgent"),
+    ("blurry patch in my left eye that aches at the back when I look around", "urgent"),
+    ("upper lip and the side of my nose twitch at the same time", "routine"),
+    ("does lip twitching mean you're low on potassium?", None),
+    ("one side of my mouth is lower than the other", "emergency"),
+    ("i felt faint with relief when i read that lip twitches are usually harmless", None),
+    ("dying of embarrassment here, my lip twitched all through my first date", None),
 ])
-def test_what_sets_9_and_10_showed_is_read_at_its_level(detector, text, expected):
+def test_what_sets_9_to_11_showed_is_read_at_its_level(detector, text, expected):
     assert level(detector, text) == expected

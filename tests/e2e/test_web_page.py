@@ -86,6 +86,17 @@ def test_a_question_is_answered_and_a_quick_reply_works(phone):
     expect(phone.locator(".rw-markdown strong", has_text="Reducing caffeine")).to_be_visible()  # markdown
 
 
+def test_an_answer_says_where_it_comes_from_in_small_print(phone):
+    ask(phone, "can stress make my lip twitch?")
+    source = phone.locator(".rw-response .source-line").last
+    expect(source).to_contain_text("Source: Lip twitching article", timeout=ANSWER_TIMEOUT)
+    expect(source).to_contain_text("not yet clinically reviewed")
+    size = source.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    answer_size = phone.locator(".rw-response .rw-markdown p:not(.source-line)").last.evaluate(
+        "e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size < answer_size, (size, answer_size)
+
+
 def test_the_conversation_survives_a_reload(phone):
     ask(phone, "what is lip fasciculation")
     expect(bot_messages(phone).last).to_contain_text("What lip twitching is", timeout=ANSWER_TIMEOUT)

@@ -89,6 +89,14 @@
     linkPhoneNumbers(message);
   }
 
+  // An answer's last line says where it comes from and whether a clinician has checked it ("Source: ... · not yet
+  // clinically reviewed", actions/tracker_helpers.py): small print, under the answer.
+  function markSourceLine(message) {
+    message.querySelectorAll("p").forEach(function (paragraph) {
+      if (paragraph.textContent.trim().indexOf("Source: ") === 0) { paragraph.classList.add("source-line"); }
+    });
+  }
+
   function makeRepliesKeyboardFriendly(reply) {
     if (reply.getAttribute("role") === "button") { return; }
     reply.setAttribute("role", "button");
@@ -112,6 +120,7 @@
   function tidy() {
     var root = chatRoot();
     root.querySelectorAll(".rw-response").forEach(markEscalation);
+    root.querySelectorAll(".rw-response").forEach(markSourceLine);
     root.querySelectorAll(".rw-reply").forEach(makeRepliesKeyboardFriendly);
     labelInput(root);
   }
