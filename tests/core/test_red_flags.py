@@ -265,6 +265,14 @@ def test_what_the_held_out_sets_showed_is_read_at_its_level(detector, text, expe
     ("one side of my mouth is lower than the other", "emergency"),
     ("i felt faint with relief when i read that lip twitches are usually harmless", None),
     ("dying of embarrassment here, my lip twitched all through my first date", None),
+    # Signs the net read only in a window of a long message: now the detector's, whatever the next retrain does.
+    ("the left corner of my mouth wouldn't go up when I smiled at myself", "emergency"),
+    ("My wife noticed my mouth looks a bit off to one side when I talk", "emergency"),
+    ("my mouth is doing this weird thing where it wont smile on the right", "emergency"),
+    ("this morning i couldnt feel the left side of my face for maybe ten min", "emergency"),
+    ("my lips are going a bit bluey and I cant finish a sentence without stopping for air", "emergency"),
+    ("my lip twitch doesn't go up to my eye", None),
+    ("i can't get through a sentence without him interrupting", None),
 ])
 def test_what_sets_9_to_11_showed_is_read_at_its_level(detector, text, expected):
     assert level(detector, text) == expected

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 
 SETS = REPO / "bench" / "understanding"
 # The share of each set answered in full, at least (the target is 95%; bench/RESULTS.md has the history).
-FLOORS = {"public.yml": 0.65, "set1.yml": 0.65, "set2.yml": 0.45}
+FLOORS = {"public.yml": 0.65, "set1.yml": 0.65, "set2.yml": 0.5, "set3.yml": 0.35}
 LONG_POST = ("hey so ive had this twitch in my bottom lip for like 4 days now, its driving me mad. i'm a student "
              "with exams and barely sleeping, drinking loads of energy drinks. is it something serious like ALS?? "
              "what can i do")
