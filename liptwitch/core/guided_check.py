@@ -107,8 +107,8 @@ _MARK = "|".join(sorted([*map(re.escape, _TIMES_OF_YEAR), *_MONTHS], key=len, re
 _FROM_MARK = re.compile(rf"\b(?:since |from |(?:started|began|start) (?:in |around |at |on )?(?:the )?(?:\w+ week of )?"
                         rf"(?:early |mid |late |the end of )?|back in )(?:the )?(?:start of |beginning of |end of )?"
                         rf"({_MARK})\b")
-_TO_MARK = re.compile(rf"\b(?:it s|its|it is|now|and now|til|till|until|to) (?:now |nearly |almost |already |early |mid |late "
-                      rf"|the end of |practically )*(?:the )?({_MARK})\b")
+_TO_MARK = re.compile(rf"\b(?:it s|its|it is|now|and now|til|till|until|to) "
+                      rf"(?:now |nearly |almost |already |early |mid |late |the end of |practically )*(?:the )?({_MARK})\b")
 
 
 def _day_of_year(mark: str) -> int:
