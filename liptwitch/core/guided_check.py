@@ -108,7 +108,8 @@ _FROM_MARK = re.compile(rf"\b(?:since |from |(?:started|began|start) (?:in |arou
                         rf"(?:early |mid |late |the end of )?|back in )(?:the )?(?:start of |beginning of |end of )?"
                         rf"({_MARK})\b")
 _TO_MARK = re.compile(rf"\b(?:it s|its|it is|now|and now|til|till|until|to) "
-                      rf"(?:now |nearly |almost |already |early |mid |late |the end of |practically )*(?:the )?({_MARK})\b")
+                      rf"(?:now |nearly |almost |already |early |mid |late |the end of |practically )*"
+                      rf"(?:the )?({_MARK})\b")
 
 
 def _day_of_year(mark: str) -> int:
