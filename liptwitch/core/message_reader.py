@@ -31,6 +31,12 @@ _ASK_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
         r"sunday)|today|tonight)\b",
         r"\bquick fix\b", r"\binstant\b",
     )),
+    ("see_doctor", (  # "how long should I leave it before seeing my GP?" asks when to see one, not how long
+        r"\bbefore (seeing|going to|i see|i go to|calling|ringing|booking)\b",
+        r"\bget (\w+ )?(checked|looked at|seen)\b", r"\bneeds? (checking|checked|looking at|seeing)\b",
+        r"\bgo back to (the|my) (clinic|dentist|doctor|gp|surgery|hospital)\b",
+        r"\btake (him|her|them) to (the|a|her|his|their) (gp|doctor|doctors|hospital)\b",
+    )),
     ("difference", (
         r"\b(spasm|twitch|tremor|tic|cramp) or an? (spasm|twitch|tremor|tic|cramp)\b", r"\bdifference\b",
         r"\bdifferent (from|to|than)\b", r"\bvs\b", r"\bversus\b", r"\bsame (thing )?as\b",
@@ -109,7 +115,8 @@ _LEAD_WORDS = ("so", "and", "also", "but", "or", "plus", "then", "ok", "okay", "
                "and also", "but also", "please", "pls", "plz", "seriously", "honestly", "really", "hi", "hey")
 _INDIRECT = re.compile(r"\b(tl ?dr|in a nutshell|sum (it )?up|explain|give me|tell me about|"
                        r"i (wonder|was wondering|want to know|wanna know|would like to know|d like to know|need to "
-                       r"know)|wondering (if|whether|what|why|how)|can (you|someone|anyone) (tell|explain|help)|"
+                       r"know)|(just )?(want|wanted|need|needed) to know|wondering (if|whether|what|why|how)|"
+                       r"can (you|someone|anyone) (tell|explain|help)|"
                        r"(tell|let) me (know )?(if|whether|what|why|how|is|are|which|when|should|can|could|does|do|"
                        r"will|who)|any (advice|tips|ideas|suggestions|help)|"
                        r"(anyone|anybody) (know|had|have|experienced)|not sure (if|whether|what))\b")
@@ -126,7 +133,7 @@ _RUN_ON_QUESTION = re.compile(r"(?<=\s)(?:what (?:helps|works|can i|should i|do 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\u201d]*\s+|\n+|(?<=\?)(?=[A-Za-z])")
 # A new question inside a sentence: "is it serious and what can I do", "..., also how long will it last".
 _QUESTION_JOIN = re.compile(r"(?:,|;|\s-\s|\s(?:and|also|or|plus|but|so))\s+(?=(?:also\s+|so\s+)?(?:what|whats|"
-                            r"what's|why|how|can|could|should|is|are|does|do|will|would|when|any|"
+                            r"what's|why|how|can|could|should|is|are|does|do|will|would|when|any|whether|"
                             r"which (?=doctors?|tests?|specialist|one|vitamins?|supplements?|kind|type|is best|would))"
                             r"\b)", re.I)
 

@@ -190,3 +190,14 @@ def test_which_starts_a_question_only_when_it_asks_one(reader):
 ])
 def test_someones_own_twitching_told_in_a_question_or_as_flickers(reader, text, describes):
     assert reader.read(text).describes_twitching is describes
+
+
+@pytest.mark.parametrize("text", [
+    "how long should I leave it before seeing my GP?",
+    "should he get checked?",
+    "Does he need checking?",
+    "Should I go back to the clinic?",
+    "Should I take her to her GP?",
+])
+def test_asking_whether_to_see_someone_is_asking_about_a_doctor(reader, text):
+    assert [q.asks for q in reader.read(text).questions] == ["see_doctor"]
