@@ -15,6 +15,7 @@ from actions.tracker_helpers import (
     COMPOSER,
     KNOWLEDGE_BASE,
     READER,
+    after_immediate_advice,
     context_events,
     current_context,
     interrupted_by_safety_net,
@@ -122,7 +123,8 @@ class ActionAnswerQuestion(Action):
         if reply is None:
             dispatcher.utter_message(response=UTTER_ASK_REPHRASE)
             return []
-        send(dispatcher, reply, intent)
+        # Never "was this helpful?" in a conversation that was just told to call for help.
+        send(dispatcher, reply, intent, ask_feedback=not after_immediate_advice(tracker))
         return context_events(context)
 
     def _after_no_signs(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:

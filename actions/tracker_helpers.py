@@ -90,14 +90,21 @@ def context_events(context: Context) -> list[EventType]:
             SlotSet(CONTEXT_LISTED, context.listed)]
 
 
-def send(dispatcher: CollectingDispatcher, reply: Reply, intent: str) -> None:
+# Under each answer: was it helpful? The payload names the verdict; action_record_feedback keeps it.
+FEEDBACK_BUTTONS = [{"title": "\U0001F44D Helpful", "payload": '/feedback{"verdict": "helpful"}'},
+                    {"title": "\U0001F44E Not helpful", "payload": '/feedback{"verdict": "not_helpful"}'}]
+
+
+def send(dispatcher: CollectingDispatcher, reply: Reply, intent: str, ask_feedback: bool = True) -> None:
     """An answer from the knowledge base, ending with where it comes from and whether a clinician has checked it
-    (small print: each channel shapes the italic line its own way). The `custom` payload says it too."""
+    (small print: each channel shapes the italic line its own way), then "was this helpful?" buttons. The `custom`
+    payload says the source too."""
     line = source_line(KNOWLEDGE_BASE, reply.kb_ids)
     text = f"{reply.text}{PARAGRAPH}_{line}_" if line else reply.text
-    dispatcher.utter_message(text=text,
-                             buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons],
-                             json_message=reply.custom(intent=intent, source=line))
+    buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
+    if ask_feedback and reply.kb_ids:
+        buttons += FEEDBACK_BUTTONS
+    dispatcher.utter_message(text=text, buttons=buttons, json_message=reply.custom(intent=intent, source=line))
 
 
 def session_user_messages(tracker: Tracker) -> list[str]:
@@ -127,6 +134,18 @@ def interrupted_by_safety_net(tracker: Tracker) -> tuple[dict[str, Any] | None, 
     paused = any(event.get("event") == "action" and event.get("name") == "action_deactivate_loop"
                  for event in events[earlier_user:asked])
     return events[earlier_user], paused
+
+
+def after_immediate_advice(tracker: Tracker) -> bool:
+    """Whether this conversation (session) was told to call an emergency number or a crisis line."""
+    immediate = {red_flag_intent(level) for level in IMMEDIATE_LEVELS}
+    told = False
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            told = False
+        elif event.get("event") == "user":
+            told = told or ((event.get("parse_data") or {}).get("intent") or {}).get("name") in immediate
+    return told
 
 
 def may_offer_check(tracker: Tracker) -> bool:

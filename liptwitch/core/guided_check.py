@@ -102,12 +102,14 @@ _TIMES_OF_YEAR = {
     "bonfire night": (11, 5), "valentines": (2, 14), "valentine s day": (2, 14), "the summer": (7, 15),
     "summer": (7, 15), "the spring": (4, 15), "the autumn": (10, 15), "the winter": (1, 15),
     "half term": (10, 25), "the start of term": (9, 5), "back to school": (9, 5), "bank holiday": (5, 27),
+    "the summer holidays": (7, 25), "summer holidays": (7, 25), "back at school": (9, 5),
 }
 _MARK = "|".join(sorted([*map(re.escape, _TIMES_OF_YEAR), *_MONTHS], key=len, reverse=True))
-_FROM_MARK = re.compile(rf"\b(?:since |from |(?:started|began|start) (?:in |around |at |on )?(?:the )?(?:\w+ week of )?"
+_FROM_MARK = re.compile(rf"\b(?:since (?:before )?|from |(?:started|began|start) (?:in |around |at |on )?(?:the )?"
+                        rf"(?:\w+ week of )?"
                         rf"(?:early |mid |late |the end of )?|back in )(?:the )?(?:start of |beginning of |end of )?"
                         rf"({_MARK})\b")
-_TO_MARK = re.compile(rf"\b(?:it s|its|it is|now|and now|til|till|until|to) "
+_TO_MARK = re.compile(rf"\b(?:it s|its|it is|now|and now|til|till|until|to|are|we re|were) "
                       rf"(?:now |nearly |almost |already |early |mid |late |the end of |practically )*"
                       rf"(?:the )?({_MARK})\b")
 

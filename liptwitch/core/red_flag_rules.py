@@ -201,6 +201,7 @@ def explanation_patterns() -> list[list[dict]]:
                "bruise", "hit in the mouth", "laughing so much", "laughed so much", "seen a ghost",
                "lost my voice", "lost her voice", "lost his voice", "laryngitis", "power cut", "power outage",
                "power went", "blackout on our", "blackout in our", "blackout on the", "blackout in the",
+               "lost power", "whole street", "power came back", "power to come back", "for the power",
                "ca n't wake up properly", "can not wake up properly", "struggle to wake up properly",
                "struggling to wake up properly", "at this job", "at my job", "in this job", "at this company",
                "the video had", "video froze", "video frozen", "screen froze", "screen frozen", "call froze",

@@ -61,6 +61,7 @@ AFFIRMED, NEGATED, HYPOTHETICAL, HISTORICAL = "affirmed", "negated", "hypothetic
 CAUSED, EXPLAINED = "caused", "explained"
 SPAN_GROUP = "red_flags"
 LONG_TWITCH_ROW, LONG_TWITCH_DAYS = "RF18", 14  # TRIAGE.md: twitching that lasts more than two weeks
+_DAYS = re.compile(r"\b(\d{2,3}) days\b(?! old)")
 FEELING_VERBS = ("feel", "feels", "felt", "feeling")
 # "about three years ago I had Bell's palsy": a point in time, not a duration ("started six weeks ago" is one).
 SINCE_WORDS, YEARS = ("ago", "back"), ("year", "years", "yrs", "yr")
@@ -429,6 +430,9 @@ class RedFlagDetector:
         if flag is None or any(f.red_flag == LONG_TWITCH_ROW for f in findings):
             return []
         days = days_between_marks(text)
+        counted = _DAYS.search(text)  # "for 16 days straight now": a number no term can compare
+        if counted and int(counted.group(1)) > LONG_TWITCH_DAYS:
+            days = max(days or 0, float(counted.group(1)))
         if days is None or days <= LONG_TWITCH_DAYS:
             return []
         return [Finding(red_flag=flag.id, level=flag.level, text=f"about {days:.0f} days", status=AFFIRMED)]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer_question import NO_SIGNS, ActionAnswerQuestion
+from actions.feedback import ActionRecordFeedback
 from liptwitch.core.answers import APOLOGY, INTRO
 from tests.helpers import REPO
 
@@ -36,7 +38,9 @@ def test_first_question_gets_the_intro_then_the_focused_answer(domain):
     source = "Source: Lip twitching article (original); Lip twitching article (reworded) · not yet clinically reviewed"
     assert answer["custom"] == {"kb_ids": ["caffeine"], "intent": "ask_cause", "source": source}
     assert answer["text"].endswith(f"_{source}_")  # the last line: where it comes from, and that nobody checked it yet
-    assert 2 <= len(answer["buttons"]) <= 3
+    follow_ups, feedback = answer["buttons"][:-2], answer["buttons"][-2:]
+    assert 2 <= len(follow_ups) <= 3
+    assert [b["title"] for b in feedback] == ["👍 Helpful", "👎 Not helpful"]  # was it helpful? under each answer
     assert slot(events, "context_topics") == ["caffeine"]
     assert slot(events, "context_kind") == "cause"
 
@@ -196,3 +200,46 @@ def test_after_urgent_advice_the_post_is_answered_but_the_check_is_not_started(d
     tracker = _after_advice("urgent", "my lip twitches", "check_my_twitching")
     messages, events = run_action(ActionAnswerQuestion(), tracker, domain)
     assert messages == [] and events == []
+
+
+# --- 👍 / 👎 ---------------------------------------------------------------------------------------------
+
+
+def rated(verdict: str, answered: bool = True) -> Tracker:
+    events = [{"event": "action", "name": "action_session_start"}, {"event": "session_started"},
+              {"event": "user", "text": "can coffee make my lip twitch?",
+               "parse_data": {"intent": {"name": "ask_cause"}, "entities": []}}]
+    if answered:
+        events.append({"event": "bot", "text": "**Caffeine and other stimulants** ...", "timestamp": 1764770000.0,
+                       "data": {"custom": {"kb_ids": ["caffeine"], "intent": "ask_cause"}}})
+    payload = {"text": f'/feedback{{"verdict": "{verdict}"}}', "intent": {"name": "feedback", "confidence": 1.0},
+               "entities": [{"entity": "verdict", "value": verdict}]}
+    events.append({"event": "user", "text": payload["text"], "parse_data": payload})
+    return Tracker("rater", {}, payload, events, False, None, {}, "action_listen")
+
+
+@pytest.mark.parametrize("verdict, response", [("helpful", "utter_feedback_thanks"),
+                                                ("not_helpful", "utter_feedback_what_was_missing")])
+def test_a_verdict_is_kept_with_the_answer_it_is_about(domain, verdict, response):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionRecordFeedback().run(dispatcher, rated(verdict), domain))
+    assert [m["response"] for m in dispatcher.messages] == [response]  # a 👎 asks what was missing
+    assert events == [{"event": "slot", "timestamp": None, "name": "feedback",
+                       "value": {"verdict": verdict, "kb_ids": ["caffeine"], "answer_intent": "ask_cause",
+                                 "answered_at": 1764770000.0}}]
+
+
+def test_a_verdict_with_no_answer_before_it_records_nothing(domain):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionRecordFeedback().run(dispatcher, rated("helpful", answered=False), domain))
+    assert events == [] and [m["response"] for m in dispatcher.messages] == ["utter_feedback_thanks"]
+
+
+def test_no_was_it_helpful_after_an_emergency(domain):
+    tracker = json.loads((FIXTURES / "routine_with_a_question.json").read_text())
+    tracker["events"].insert(-1, {"event": "user", "text": "my dad's face dropped",
+                                  "parse_data": {"intent": {"name": "red_flag_emergency"}, "entities": []}})
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAnswerQuestion().run(dispatcher, Tracker.from_dict(tracker), domain))
+    answer = dispatcher.messages[-1]
+    assert answer["custom"]["kb_ids"] and not any(b["payload"].startswith("/feedback") for b in answer["buttons"])

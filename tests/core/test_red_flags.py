@@ -242,7 +242,7 @@ def test_what_the_held_out_sets_showed_is_read_at_its_level(detector, text, expe
     ("when i came back in his face had sort of fallen on the right side", "emergency"),  # the room, not "back in 2010"
     ("lips and tongue keep going into tight spasms since the new anti sickness pill", "urgent"),
     ("my chin went numb on Wednesday and now it's creeping onto my cheek", "urgent"),
-    ("the twitch has moved onto my chin", None),
+    ("the twitch has moved onto my chin", "routine"),  # a twitch that spread (RF19), not numbness (RF17)
     # A medicine by its name (USAN stems), a routine row.
     ("started amlodipine last week and my lip keeps jumping", "routine"),
     ("since they upped his methylphenidate his lip twitches", "routine"),
@@ -265,6 +265,15 @@ def test_what_the_held_out_sets_showed_is_read_at_its_level(detector, text, expe
     ("one side of my mouth is lower than the other", "emergency"),
     ("i felt faint with relief when i read that lip twitches are usually harmless", None),
     ("dying of embarrassment here, my lip twitched all through my first date", None),
+    # Set 12: more ways of saying how long and what changed.
+    ("it's moved into my chin and my cheek over the last few days", "routine"),
+    ("GP upped my levothyroxine about ten days ago and my top lip flutters", "routine"),
+    ("since before the summer holidays and the kids are back at school now", "routine"),
+    ("lip twitching for 16 days straight now", "routine"),
+    ("my baby is 20 days old and my lip twitches", None),
+    ("Since starting Elvanse my lip twitches", "routine"),
+    ("my ventolin makes my hands shaky and now my lip flickers", "routine"),
+    ("we had a blackout last night, whole street lost power, and i was up till 3", None),
     # Signs the net read only in a window of a long message: now the detector's, whatever the next retrain does.
     ("the left corner of my mouth wouldn't go up when I smiled at myself", "emergency"),
     ("My wife noticed my mouth looks a bit off to one side when I talk", "emergency"),

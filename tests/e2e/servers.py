@@ -36,8 +36,10 @@ class Server(Process):
 class Assistant:
     """A running assistant: the Rasa server's base URL and the servers behind it."""
 
-    def __init__(self, rasa: Server, actions: Server, url: str, page_port: int, rest_token: str | None = None) -> None:
+    def __init__(self, rasa: Server, actions: Server, url: str, page_port: int, rest_token: str | None = None,
+                 tracker_db: Path | None = None) -> None:
         self.rasa, self.actions, self.url = rasa, actions, url
+        self.tracker_db = tracker_db  # the SQLite tracker store the Rasa server writes
         self.rest_headers = {"Authorization": f"Bearer {rest_token}"} if rest_token else {}
         self.page_port = page_port  # serve the tests' chat page here: its origin is the one the chat socket allows
 
@@ -83,7 +85,7 @@ def running_assistant(workdir: Path, environment: dict[str, str] | None = None,
             server.start()
         wait_until_ready(servers, START_TIMEOUT)
         yield Assistant(rasa, actions, f"http://127.0.0.1:{rasa_port}", page_port,
-                        environment.get("LIPTWITCH_REST_TOKEN"))
+                        environment.get("LIPTWITCH_REST_TOKEN"), workdir / "conversations.db")
     finally:
         for server in reversed(servers):
             server.stop()

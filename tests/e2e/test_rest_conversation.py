@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import uuid
 
 import pytest
@@ -154,3 +156,18 @@ def test_a_repeated_request_is_answered_again_without_running_the_turn_twice(ass
     assert stored == 2 and follow_up != first
     # Without a message id, or with a new one, a message is a new turn, as before.
     assert custom(assistant.send(me, "can coffee make my lip twitch", message_id="m-3"))["kb_ids"] == ["caffeine"]
+
+
+def test_a_thumbs_down_is_stored_with_the_answer_it_is_about_and_asks_what_was_missing(assistant):
+    me = f"rate-{uuid.uuid4().hex[:10]}"
+    answer = assistant.send(me, "can stress make my lip twitch?")
+    buttons = [b for m in answer for b in m.get("buttons") or []]
+    down = next(b for b in buttons if b["title"] == "👎 Not helpful")  # under the answer, after its follow-ups
+    reply = assistant.send(me, down["payload"])
+    assert "What was missing?" in " ".join(m.get("text", "") for m in reply)
+    assistant.send(me, "it didn't say how long it lasts")  # what was missing: answered, and in the tracker store
+    with sqlite3.connect(assistant.tracker_db) as db:
+        slots = [json.loads(data) for (data,) in db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot'", (me,))]
+    feedback = [slot["value"] for slot in slots if slot.get("name") == "feedback"]
+    assert [(f["verdict"], f["kb_ids"]) for f in feedback] == [("not_helpful", ["stress"])]
