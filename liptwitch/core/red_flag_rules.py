@@ -56,6 +56,7 @@ def context_rules() -> list[ConTextRule]:
     ]
     pseudo = [  # look like negations or hypotheticals, but affirm
         "came back in", "come back in", "got back in", "went back in",  # the room, not "back in 2010"
+        "no helmet", "no seatbelt", "no warning",  # "no helmet, bashed my head": the "no" is not about the sign
         "no idea", "no clue", "not sure why", "not sure if", "not sure whether", "not only", "not just",
         "no longer", "not anymore", "no doubt", "not getting better", "not going away", "not stopping",
         "not improving", "not better", "no better", "not even", "don't know why", "dont know why",

@@ -345,9 +345,12 @@ class RedFlagDetector:
             certain = self.nlp.vocab.strings[match_id] == CAUSED
             sentence = doc[start].sent
             clause = max(b for b in bounds if b <= start)
-            # "felt like I was going to faint when I saw the bill": a feeling, not a likeness of the cause.
+            # "felt like I was going to faint when I saw the bill": a feeling with the sign after it, not a likeness
+            # of the cause ("my chest feels like someone's sitting on it" is one).
+            signs = [span.start for span in doc.spans[SPAN_GROUP]]
             before = {t.lower_ for t in doc[clause:start]
-                      if not (t.lower_ == "like" and t.i > 0 and doc[t.i - 1].lower_ in FEELING_VERBS)}
+                      if not (t.lower_ == "like" and t.i > 0 and doc[t.i - 1].lower_ in FEELING_VERBS
+                              and any(t.i < sign < start for sign in signs))}
             just_before = {t.lower_ for t in doc[max(clause, start - 4):start]}
             # A likeness, a denied cause ("I haven't been to the dentist") or a hope is no cause; a denial further
             # back is about something else ("I won't be around much longer at this job").
@@ -386,7 +389,10 @@ class RedFlagDetector:
     def _general_question(entity: Span) -> bool:
         """ "is difficulty swallowing ever serious?": a question about a symptom, not about anyone."""
         sentence = [t.lower_ for t in entity.sent if not t.is_space]
-        return sentence[0] in QUESTION_STARTERS and not set(sentence) & set(PERSON_WORDS)
+        # "was putting the washing out and ... can't walk in a straight line": a story told without "I", not a
+        # question; an auxiliary opens a question only when one is asked.
+        asked = sentence[-1] == "?" or sentence[0] not in ("was", "were", "had", "has", "did")
+        return sentence[0] in QUESTION_STARTERS and asked and not set(sentence) & set(PERSON_WORDS)
 
     def _an_animals(self, entity: Span) -> bool:
         """ "our dog had a seizure last night": the nearest one named before the sign, in its clause, is an animal

@@ -274,6 +274,11 @@ def test_what_the_held_out_sets_showed_is_read_at_its_level(detector, text, expe
     ("Since starting Elvanse my lip twitches", "routine"),
     ("my ventolin makes my hands shaky and now my lip flickers", "routine"),
     ("we had a blackout last night, whole street lost power, and i was up till 3", None),
+    ("was putting the washing out and the whole garden tipped sideways, cant walk in a straight line", "emergency"),
+    ("fell off my bike yesterday no helmet, bashed my head. threw up twice this morning", "emergency"),
+    ("lip twitching and now i cant get a full breath in, chest feels like someones sitting on it", "emergency"),
+    ("he's super out of it and can't tell me what city we're in", "emergency"),
+    ("I can't remember what day it is, so busy lol", None),
     # Signs the net read only in a window of a long message: now the detector's, whatever the next retrain does.
     ("the left corner of my mouth wouldn't go up when I smiled at myself", "emergency"),
     ("My wife noticed my mouth looks a bit off to one side when I talk", "emergency"),
