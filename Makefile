@@ -116,13 +116,13 @@ audit: $(VENV)/.installed  ## known vulnerabilities in the installed packages
 
 check-kb: $(VENV)/.installed  ## check the knowledge base's files and its review backlog (TODAY=YYYY-MM-DD)
 	@$(PY) -m liptwitch.tools.nlu_export /dev/null
-	@$(PY) -m liptwitch.operations.content_review check $(if $(TODAY),--today $(TODAY))
+	@$(PY) -m liptwitch.tools.content_review check $(if $(TODAY),--today $(TODAY))
 
 # A clinician's sign-off of one item's current text: make review ITEM=stress BY="Dr A. Name" ROLE="GP" [NEXT=2027-12-01]
 review: $(VENV)/.installed  ## record a reviewer's sign-off: ITEM=<item id> BY="<name>" ROLE="<role>"
 	@test -n "$(ITEM)" && test -n "$(BY)" && test -n "$(ROLE)" || \
 	  { echo 'usage: make review ITEM=<item id> BY="<name>" ROLE="<role>" [NEXT=YYYY-MM-DD]' >&2; exit 2; }
-	@$(PY) -m liptwitch.operations.content_review sign '$(ITEM)' --by '$(BY)' --role '$(ROLE)' $(if $(NEXT),--next $(NEXT))
+	@$(PY) -m liptwitch.tools.content_review sign '$(ITEM)' --by '$(BY)' --role '$(ROLE)' $(if $(NEXT),--next $(NEXT))
 
 lint: $(VENV)/.installed  ## ruff over the code and tests
 	@$(VENV)/bin/ruff check liptwitch actions tests web bench

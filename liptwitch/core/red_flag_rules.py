@@ -9,6 +9,7 @@ import itertools
 
 from medspacy.context import ConTextRule
 from spacy.language import Language
+from spacy.tokens import Doc, Span
 
 NEGATION_WORDS = ("no", "not", "n't", "never", "without", "none", "nor", "neither")
 PERSON_WORDS = ("my", "his", "her", "their", "our", "your", "i", "he", "she", "they", "we", "i'm", "im",
@@ -361,3 +362,31 @@ def term_pattern(nlp: Language, term: str) -> list[dict]:
         if index + 1 < len(chunks) and not joined:
             pattern.extend(dict(gap) for _ in range(MAX_GAP))
     return pattern
+
+
+# --- words that look like a sign and are not: a component after the target matcher -----------------------------
+
+SPAN_GROUP = "red_flags"  # the span group the target matcher fills and the other components read
+# "about three years ago I had Bell's palsy": a point in time, not a duration ("started six weeks ago" is one).
+SINCE_WORDS, YEARS = ("ago", "back"), ("year", "years", "yrs", "yr")
+
+
+@Language.component("drop_points_in_time")
+def drop_points_in_time(doc: Doc) -> Doc:
+    """Words that look like a sign and are not: years just before "ago" ("about three years ago I had Bell's palsy"
+    is when, not how long, and must not hide that time from the past rule), an age ("my baby is 3 months old"), and
+    "a faint tingle".
+    """
+    spans = doc.spans[SPAN_GROUP]
+    doc.spans[SPAN_GROUP] = [span for span in spans
+                             if not (span.end < len(doc) and doc[span.end].lower_ in SINCE_WORDS
+                                     and doc[span.end - 1].lower_ in YEARS)
+                             and not _faint_as_in_slight(span)
+                             and not (span.end < len(doc) and doc[span.end].lower_ == "old")]  # "3 months old"
+    return doc
+
+
+def _faint_as_in_slight(span: Span) -> bool:
+    """"a faint tingle", "the faintest buzz": faint as in slight, not fainting."""
+    return (span.text in ("faint", "faintest") and span.start > 0
+            and span.doc[span.start - 1].lower_ in ("a", "the", "very", "slight", "some", "only"))

@@ -44,6 +44,7 @@ from liptwitch.core.red_flag_rules import (
     PLAIN_DENIALS,
     QUESTION_STARTERS,
     RECENT_WORDS,
+    SPAN_GROUP,
     context_rules,
     explanation_patterns,
     possible_cause_patterns,
@@ -59,33 +60,9 @@ AFFIRMED, NEGATED, HYPOTHETICAL, HISTORICAL = "affirmed", "negated", "hypothetic
 # A sign said with a certain, harmless cause in its own clause ("my lip is numb from the dentist") is CAUSED: not
 # a report. One with such a cause elsewhere in its sentence is EXPLAINED: asked about, never escalated.
 CAUSED, EXPLAINED = "caused", "explained"
-SPAN_GROUP = "red_flags"
 LONG_TWITCH_ROW, LONG_TWITCH_DAYS = "RF18", 14  # TRIAGE.md: twitching that lasts more than two weeks
 _DAYS = re.compile(r"\b(\d{2,3}) days\b(?! old)")
 FEELING_VERBS = ("feel", "feels", "felt", "feeling")
-# "about three years ago I had Bell's palsy": a point in time, not a duration ("started six weeks ago" is one).
-SINCE_WORDS, YEARS = ("ago", "back"), ("year", "years", "yrs", "yr")
-
-
-@spacy.Language.component("drop_points_in_time")
-def drop_points_in_time(doc: Doc) -> Doc:
-    """Words that look like a sign and are not: years just before "ago" ("about three years ago I had Bell's palsy"
-    is when, not how long, and must not hide that time from the past rule), an age ("my baby is 3 months old"), and
-    "a faint tingle".
-    """
-    spans = doc.spans[SPAN_GROUP]
-    doc.spans[SPAN_GROUP] = [span for span in spans
-                             if not (span.end < len(doc) and doc[span.end].lower_ in SINCE_WORDS
-                                     and doc[span.end - 1].lower_ in YEARS)
-                             and not _faint_as_in_slight(span)
-                             and not (span.end < len(doc) and doc[span.end].lower_ == "old")]  # "3 months old"
-    return doc
-
-
-def _faint_as_in_slight(span: Span) -> bool:
-    """"a faint tingle", "the faintest buzz": faint as in slight, not fainting."""
-    return (span.text in ("faint", "faintest") and span.start > 0
-            and span.doc[span.start - 1].lower_ in ("a", "the", "very", "slight", "some", "only"))
 # Thoughts of self-harm are never explained away by a cause said beside them ("I want to die at this job"), but
 # for "not wake up", which a cause does explain ("wouldn't wake up through three alarms").
 _EXPLAINABLE_CRISIS_TERM = re.compile(r"\bwake\b")

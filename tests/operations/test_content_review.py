@@ -11,7 +11,7 @@ import pytest
 from liptwitch import settings
 from liptwitch.core.knowledge_base import KnowledgeBaseError, load_knowledge_base
 from liptwitch.core.review import NOT_REVIEWED, backlog, review_state, source_line
-from liptwitch.operations.content_review import main
+from liptwitch.tools.content_review import main
 
 SIGNED_ON = "2026-03-10"
 

@@ -1,7 +1,7 @@
 """Clinical review of the knowledge base: record a sign-off, and list what is due (`make review`, `make check-kb`).
 
-    python -m liptwitch.operations.content_review sign ITEM --by "Dr A. Name" --role "GP" [--on DATE] [--next DATE]
-    python -m liptwitch.operations.content_review check [--today DATE] [--within 30]
+    python -m liptwitch.tools.content_review sign ITEM --by "Dr A. Name" --role "GP" [--on DATE] [--next DATE]
+    python -m liptwitch.tools.content_review check [--today DATE] [--within 30]
 
 `sign` records, in data/knowledge_base/reviews.yml, that a named reviewer approved the item's text as it is now: the
 date, the next review date (a year on unless --next says otherwise) and a SHA-256 hash of that text. Editing the item
