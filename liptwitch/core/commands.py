@@ -4,7 +4,7 @@ Rasa reads a message that starts with "/" as an intent command and skips the NLU
 included: anyone could send `/red_flag_emergency{"red_flag": ["<b>x</b>"]}` and get the emergency advice,
 their own strings in the reply's payload, and a hand-off to the people on call. Here only the payloads the
 assistant itself offers pass as commands: a question intent (with, at most, a knowledge-base topic id), the
-guided check, and the greeting the chat page sends when it opens. Anything else, on one line or several, is
+guided check, the greeting the chat page sends when it opens, and 👍/👎 on an answer (one verdict of two). Anything else, on one line or several, is
 read as text, and the NLU pipeline (and the red-flag checks) read it.
 """
 
@@ -15,10 +15,11 @@ import re
 from collections.abc import Collection
 
 from liptwitch.core.answers import QUESTION_INTENTS
-from liptwitch.vocabulary import CHECK_MY_TWITCHING, GREET
+from liptwitch.vocabulary import CHECK_MY_TWITCHING, FEEDBACK, GREET, VERDICT
 from liptwitch.vocabulary import TOPIC as TOPIC_ENTITY
 
-OFFERED_INTENTS = frozenset({*QUESTION_INTENTS, CHECK_MY_TWITCHING, GREET})
+OFFERED_INTENTS = frozenset({*QUESTION_INTENTS, CHECK_MY_TWITCHING, GREET, FEEDBACK})
+VERDICTS = ("helpful", "not_helpful")  # the feedback buttons' (actions/tracker_helpers.py FEEDBACK_BUTTONS)
 _COMMAND = re.compile(r"/(?P<intent>[a-z_]+)(?P<entities>\{[^\n]*\})?")
 
 
@@ -33,5 +34,7 @@ def offered_command(text: str, topic_ids: Collection[str]) -> bool:
         entities = json.loads(match["entities"])
     except ValueError:
         return False
+    if match["intent"] == FEEDBACK:  # 👍/👎: exactly one verdict of the two
+        return isinstance(entities, dict) and set(entities) == {VERDICT} and entities[VERDICT] in VERDICTS
     topic = entities.get(TOPIC_ENTITY) if isinstance(entities, dict) and set(entities) == {TOPIC_ENTITY} else None
     return isinstance(topic, str) and topic in topic_ids

@@ -38,7 +38,7 @@ TOPICS = {"caffeine", "stress"}
 
 
 @pytest.mark.parametrize("text", ["/ask_cause", "/check_my_twitching", "/greet", '/ask_about{"topic": "stress"}',
-                                  ' /ask_treatment{"topic": "caffeine"} '])
+                                  ' /ask_treatment{"topic": "caffeine"} ', '/feedback{"verdict": "not_helpful"}'])
 def test_the_assistants_own_buttons_are_commands(text):
     assert offered_command(text, TOPICS)
 
@@ -46,6 +46,7 @@ def test_the_assistants_own_buttons_are_commands(text):
 @pytest.mark.parametrize("text", ["/red_flag_emergency", '/red_flag_emergency{"red_flag": ["RF01"]}', "/restart",
                                   "/goodbye", '/ask_cause{"topic": "<b>x</b>"}', '/ask_cause{"red_flag": "RF01"}',
                                   '/ask_cause{"topic": "stress", "x": 1}', "/ask_cause my arm is weak", "/{",
-                                  "/ask_cause\nmy face has dropped", '/ask_about{"topic": ["stress"]}', "ask_cause"])
+                                  "/ask_cause\nmy face has dropped", '/ask_about{"topic": ["stress"]}', "ask_cause",
+                                  '/feedback{"verdict": "<b>x</b>"}', '/feedback{"verdict": "helpful", "kb_ids": [1]}'])
 def test_anything_else_is_a_persons_text(text):
     assert not offered_command(text, TOPICS)

@@ -88,13 +88,19 @@ def test_telegram_answers_in_html_with_a_reply_keyboard_and_a_tap_picks_the_opti
     assert call.body["parse_mode"] == "HTML"
     assert "<b>Caffeine and other stimulants</b>" in call.body["text"] and "**" not in call.body["text"]
     keyboard = [row[0]["text"] for row in call.body["reply_markup"]["keyboard"]]
-    assert keyboard == ["How do I treat it?", "Tell me more", "Other causes"]
+    assert keyboard == ["How do I treat it?", "Tell me more", "Other causes", "👍 Helpful", "👎 Not helpful"]
 
     # A tap on the reply keyboard sends the title as text: it picks that option's question.
     send_telegram(assistant, telegram_update(chat, "How do I treat it?"))
     [answer] = replies(platform_api, str(chat), after=2)
     treatment = KB.related_of_kind("caffeine", "treatment")[0]
     assert f"<b>{treatment.title}</b>" in answer.body["text"]
+    assert answer.body["text"].rstrip().endswith("· not yet clinically reviewed</i>")  # its source, in small print
+
+    # 👎 from the reply keyboard: recorded, and the person is asked what was missing.
+    send_telegram(assistant, telegram_update(chat, "👎 Not helpful"))
+    [asked] = replies(platform_api, str(chat), after=3)
+    assert "What was missing?" in asked.body["text"]
 
 
 def test_telegram_refuses_a_request_without_the_secret_token(assistant, platform_api):
@@ -302,7 +308,8 @@ def test_sms_numbered_options_and_a_reply_of_a_number_picks_that_option(assistan
 
     send_twilio(assistant, twilio_params(me, "tell me more"))
     menu = numbered(replies(platform_api, me, after=2)[0].body["Body"])
-    assert [menu[number] for number in sorted(menu)] == [cause.title for cause in CAUSES]
+    assert [menu[number] for number in sorted(menu)] == [cause.title for cause in CAUSES] + ["👍 Helpful",
+                                                                                          "👎 Not helpful"]
 
     send_twilio(assistant, twilio_params(me, "3"))
     answer = replies(platform_api, me, after=3)[0].body["Body"]
