@@ -4,8 +4,8 @@ Rasa reads a message that starts with "/" as an intent command and skips the NLU
 included: anyone could send `/red_flag_emergency{"red_flag": ["<b>x</b>"]}` and get the emergency advice,
 their own strings in the reply's payload, and a hand-off to the people on call. Here only the payloads the
 assistant itself offers pass as commands: a question intent (with, at most, a knowledge-base topic id), the
-guided check, the greeting the chat page sends when it opens, and 👍/👎 on an answer (one verdict of two). Anything else, on one line or several, is
-read as text, and the NLU pipeline (and the red-flag checks) read it.
+guided check, the greeting the chat page sends when it opens, and 👍/👎 on an answer (one verdict of two).
+Anything else, on one line or several, is read as text, and the NLU pipeline (and the red-flag checks) read it.
 """
 
 from __future__ import annotations
