@@ -191,7 +191,8 @@ def test_earlier_turns_go_to_the_action_server_compact_and_read_the_same():
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa_sdk import Tracker
 
-    from actions.tracker_helpers import is_first_reply, session_user_messages
+    from actions.feedback import answer_rated
+    from actions.tracker_helpers import after_immediate_advice, is_first_reply, session_user_messages
     from liptwitch.rasa_server.patches.action_server import events_for_the_action_server
     from tests.helpers import REPO
 
@@ -202,7 +203,8 @@ def test_earlier_turns_go_to_the_action_server_compact_and_read_the_same():
         events += [UserUttered(f"what about stress {turn}?", parse, [{"entity": "topic", "value": "stress"}],
                                input_channel="rest"),
                    ActionExecuted("action_answer_question", policy="RulePolicy", confidence=1.0),
-                   BotUttered("Stress can make muscles twitch. " * 20, {"buttons": [{"title": "More"}]}),
+                   BotUttered("Stress can make muscles twitch. " * 20, {"buttons": [{"title": "More"}], "custom": {
+                       "kb_ids": ["stress"], "intent": "ask_about", "source": "Source: a long line " * 5}}),
                    SlotSet("context_topics", ["stress"]), ActionExecuted("action_listen")]
     events += [UserUttered("and coffee?", parse, [{"entity": "topic", "value": "caffeine"}], input_channel="rest")]
     tracker = DialogueStateTracker.from_events("compact", events, slots=domain.slots)
@@ -226,7 +228,8 @@ def test_earlier_turns_go_to_the_action_server_compact_and_read_the_same():
     state = tracker.current_state()
     full_tracker, compact_tracker = Tracker.from_dict({**state, "events": whole}), Tracker.from_dict(
         {**state, "events": sent})
-    for read in (is_first_reply, session_user_messages, Tracker.get_latest_input_channel, Tracker.slots_to_validate,
+    for read in (is_first_reply, session_user_messages, answer_rated, after_immediate_advice,
+                 Tracker.get_latest_input_channel, Tracker.slots_to_validate,
                  lambda t: [(e["event"], e.get("name")) for e in t.applied_events()],
                  lambda t: t.get_last_event_for("action", exclude=["action_listen"])["name"],
                  lambda t: t.last_executed_action_has("action_listen")):
@@ -234,6 +237,7 @@ def test_earlier_turns_go_to_the_action_server_compact_and_read_the_same():
     assert session_user_messages(compact_tracker) == [f"what about stress {turn}?" for turn in range(3)] + [
         "and coffee?"]
     assert is_first_reply(compact_tracker) is False
+    assert answer_rated(compact_tracker)["kb_ids"] == ["stress"]  # what a 👍 or 👎 is about, from an earlier turn
 
 
 def test_debug_log_arguments_are_built_only_when_debug_logs_are_written():

@@ -130,6 +130,8 @@ def _compact_json(event: Any) -> str:
                                                  **{name: whole[name] for name in fields if name in whole}}
         if whole.get("event") == "user":
             compact["parse_data"] = earlier_parse_data(whole.get("parse_data") or {})
+        elif whole.get("event") == "bot" and ((whole.get("data") or {}).get("custom") or {}).get("kb_ids"):
+            compact["data"] = {"custom": earlier_answer(whole["data"]["custom"])}
         encoded = event.__dict__["_compact_json_for_action_server"] = ujson.dumps(compact)
     return encoded
 
@@ -143,6 +145,11 @@ def earlier_parse_data(parse_data: dict[str, Any]) -> dict[str, Any]:
     return {"intent": name_of("intent"), "model_intent": name_of("model_intent"),
             "entities": [{"entity": e.get("entity"), "value": e.get("value")} for e in parse_data.get("entities") or []
                          if isinstance(e, dict)]}
+
+
+def earlier_answer(custom: dict[str, Any]) -> dict[str, Any]:
+    """What the actions read of an earlier answer: the knowledge-base ids a 👍 or 👎 is about, and its intent."""
+    return {"kb_ids": custom.get("kb_ids"), "intent": custom.get("intent")}
 
 
 def send_earlier_turns_compact_to_the_action_server() -> None:
