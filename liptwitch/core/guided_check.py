@@ -114,6 +114,10 @@ _TO_MARK = re.compile(rf"\b(?:it s|its|it is|now|and now|til|till|until|to|are|w
                       rf"(?:the )?({_MARK})\b")
 
 
+_IN_MONTH = re.compile(r"\bin (?:early |mid |late )?(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b")
+_STARTED = re.compile(r"\b(started|began|kicked off|came on|since then)\b")
+
+
 def _day_of_year(mark: str) -> int:
     month, day = _TIMES_OF_YEAR.get(mark) or (_MONTHS[mark], 15)
     return (month - 1) * 30 + day
@@ -123,6 +127,8 @@ def days_between_marks(text: str) -> float | None:
     """How long, from a time of the year to another ("since xmas, its now febuary"): days, else None."""
     words = normalise(text)
     start, end = _FROM_MARK.search(words), None
+    if start is None and _STARTED.search(words):  # "back from Spain in August, it started on the flight home"
+        start = _IN_MONTH.search(words)
     if start is not None:
         end = _TO_MARK.search(words, start.end())
     if start is None or end is None:

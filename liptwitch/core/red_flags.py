@@ -345,6 +345,8 @@ class RedFlagDetector:
     def _finding(self, entity: Span, explained: dict[int, str] | None = None) -> Finding:
         flag: RedFlag = self.red_flags[entity.label_]
         cause = explained.get(self._clause_start(entity)) if explained else None
+        if flag.level == "routine":
+            cause = None  # "twitching for 3 weeks since the filling", "since the Botox": a cause does not shorten it
         if entity._.is_negated:
             status = NEGATED
         elif (cause == CAUSED and (flag.level != "crisis" or _EXPLAINABLE_CRISIS_TERM.search(entity.text))) \

@@ -279,6 +279,12 @@ def test_what_the_held_out_sets_showed_is_read_at_its_level(detector, text, expe
     ("lip twitching and now i cant get a full breath in, chest feels like someones sitting on it", "emergency"),
     ("he's super out of it and can't tell me what city we're in", "emergency"),
     ("I can't remember what day it is, so busy lol", None),
+    ("back from Spain in August and my lip started jumping on the flight home. It's October now", "routine"),
+    ("in august i'm going to spain, its june now", None),  # no twitch started then
+    ("with the house move and everything my lip has been twitching", None),
+    ("I had Botox in my forehead 10 days ago and now my top lip has a twitch", "routine"),
+    ("my lip has twitched for 3 weeks since the filling", "routine"),  # a cause does not shorten it
+    ("the numbness started on my chin and has spread across my cheek and up to my ear", "urgent"),
     # Signs the net read only in a window of a long message: now the detector's, whatever the next retrain does.
     ("the left corner of my mouth wouldn't go up when I smiled at myself", "emergency"),
     ("My wife noticed my mouth looks a bit off to one side when I talk", "emergency"),
