@@ -110,7 +110,8 @@ _FROM_MARK = re.compile(rf"\b(?:since (?:before )?|from |(?:started|began|start)
                         rf"(?:early |mid |late |the end of )?|back in )(?:the )?(?:start of |beginning of |end of )?"
                         rf"({_MARK})\b")
 _TO_MARK = re.compile(rf"\b(?:it s|its|it is|now|and now|til|till|until|to|are|we re|were) "
-                      rf"(?:now |nearly |almost |already |early |mid |late |the end of |practically )*"
+                      rf"(?:now |nearly |almost |already |early |mid |late |the end of |the middle of |practically "
+                      rf"|in )*"
                       rf"(?:the )?({_MARK})\b")
 
 

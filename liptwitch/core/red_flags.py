@@ -62,6 +62,11 @@ AFFIRMED, NEGATED, HYPOTHETICAL, HISTORICAL = "affirmed", "negated", "hypothetic
 CAUSED, EXPLAINED = "caused", "explained"
 LONG_TWITCH_ROW, LONG_TWITCH_DAYS = "RF18", 14  # TRIAGE.md: twitching that lasts more than two weeks
 _DAYS = re.compile(r"\b(\d{2,3}) days\b(?! old)")
+# TRIAGE.md RF12 (self-harm, suicide or overdose): ten tablets or more taken at once is more than any dose.
+OVERDOSE_ROW, OVERDOSE_TABLETS = "RF12", 10
+_TABLETS_TAKEN = re.compile(r"\b(?:took|taken|taking|swallowed|downed|necked|had)\b(?:\s+\w+){0,3}?\s+(\d{2,3})\s+"
+                            r"(?:of\s+(?:my|the|his|her)\s+)?(?:paracetamol|pills|tablets|painkillers|ibuprofen|aspirin|"
+                            r"co-codamol|codeine|sleeping\s+pills|antidepressants|meds)\b")
 FEELING_VERBS = ("feel", "feels", "felt", "feeling")
 # Thoughts of self-harm are never explained away by a cause said beside them ("I want to die at this job"), but
 # for "not wake up", which a cause does explain ("wouldn't wake up through three alarms").
@@ -227,6 +232,7 @@ class RedFlagDetector:
         findings = [f for f in findings if self._has_companion(f, normalised)]
         findings += self._qualified(findings, normalised)
         findings += self._counted_from_a_time_of_year(findings, normalised)
+        findings += self._an_overdose_counted(findings, normalised)
         reported = [f for f in findings if f.status == AFFIRMED]
         # A past episode matters for some rows only, at their own level (Bell's palsy years ago: routine).
         reported += [replace(f, level=self._past_levels[f.red_flag]) for f in findings
@@ -421,6 +427,15 @@ class RedFlagDetector:
         if days is None or days <= LONG_TWITCH_DAYS:
             return []
         return [Finding(red_flag=flag.id, level=flag.level, text=f"about {days:.0f} days", status=AFFIRMED)]
+
+    def _an_overdose_counted(self, findings: list[Finding], text: str) -> list[Finding]:
+        """"took about 20 paracetamol an hour ago": more tablets than any dose, counted (two are a dose, not a term)."""
+        flag = self.red_flags.get(OVERDOSE_ROW)
+        taken = _TABLETS_TAKEN.search(text)
+        if flag is None or taken is None or int(taken.group(1)) < OVERDOSE_TABLETS \
+                or any(f.red_flag == OVERDOSE_ROW and f.status == AFFIRMED for f in findings):
+            return []
+        return [Finding(red_flag=flag.id, level=flag.level, text=taken.group(0), status=AFFIRMED)]
 
     def _qualified(self, findings: list[Finding], text: str) -> list[Finding]:
         """Rows that qualify another finding, such as RF04: face, arm or speech signs that went away."""

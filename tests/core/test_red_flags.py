@@ -282,6 +282,15 @@ def test_what_the_held_out_sets_showed_is_read_at_its_level(detector, text, expe
     ("back from Spain in August and my lip started jumping on the flight home. It's October now", "routine"),
     ("in august i'm going to spain, its june now", None),  # no twitch started then
     ("with the house move and everything my lip has been twitching", None),
+    # Set 13 (after its first run).
+    ("took about 20 paracetamol an hour ago, i dont know why im telling a twitch bot", "crisis"),
+    ("I took 2 paracetamol for my headache and my lip twitches", None),  # a dose, not an overdose
+    ("started aripiprazole 2 days ago and my lip and jaw are spasming, cant control it", "urgent"),
+    ("started on risperidone at the weekend, today my tongue keeps curling", "urgent"),
+    ("lip has been jumping on and off all summer", "routine"),
+    ("Ever since the clocks went back my lip has had this twitch, it's now the middle of december", "routine"),
+    ("my eyelid twitches and now the corner of my mouth pulls up at exactly the same time", "routine"),
+    ("could my elvanse be behind the lip jumping?", "routine"),
     ("I had Botox in my forehead 10 days ago and now my top lip has a twitch", "routine"),
     ("my lip has twitched for 3 weeks since the filling", "routine"),  # a cause does not shorten it
     ("the numbness started on my chin and has spread across my cheek and up to my ear", "urgent"),
