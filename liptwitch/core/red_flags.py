@@ -64,7 +64,8 @@ LONG_TWITCH_ROW, LONG_TWITCH_DAYS = "RF18", 14  # TRIAGE.md: twitching that last
 _DAYS = re.compile(r"\b(\d{2,3}) days\b(?! old)")
 # TRIAGE.md RF12 (self-harm, suicide or overdose): ten tablets or more taken at once is more than any dose.
 OVERDOSE_ROW, OVERDOSE_TABLETS = "RF12", 10
-_TABLETS_TAKEN = re.compile(r"\b(?:took|taken|taking|swallowed|downed|necked|had)\b(?:\s+\w+){0,3}?\s+(\d{2,3})\s+"
+# Not "taking 12 tablets a day" or "had 10 tablets this week": a daily regimen, not a single act.
+_TABLETS_TAKEN = re.compile(r"\b(?:took|taken|swallowed|downed|necked)\b(?:\s+\w+){0,3}?\s+(\d{2,3})\s+"
                             r"(?:of\s+(?:my|the|his|her)\s+)?(?:paracetamol|pills|tablets|painkillers|ibuprofen|aspirin|"
                             r"co-codamol|codeine|sleeping\s+pills|antidepressants|meds)\b")
 FEELING_VERBS = ("feel", "feels", "felt", "feeling")

@@ -285,6 +285,7 @@ def test_what_the_held_out_sets_showed_is_read_at_its_level(detector, text, expe
     # Set 13 (after its first run).
     ("took about 20 paracetamol an hour ago, i dont know why im telling a twitch bot", "crisis"),
     ("I took 2 paracetamol for my headache and my lip twitches", None),  # a dose, not an overdose
+    ("I'm taking 12 tablets a day since my transplant and my lip twitches", "routine"),  # a regimen (RF21)
     ("started aripiprazole 2 days ago and my lip and jaw are spasming, cant control it", "urgent"),
     ("started on risperidone at the weekend, today my tongue keeps curling", "urgent"),
     ("lip has been jumping on and off all summer", "routine"),
