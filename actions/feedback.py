@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.server import never_fails
 from actions.tracker_helpers import latest_entities
+from liptwitch.core.commands import HELPFUL, VERDICTS
 from liptwitch.vocabulary import (
     ACTION_RECORD_FEEDBACK,
     FEEDBACK_SLOT,
@@ -17,8 +18,6 @@ from liptwitch.vocabulary import (
     UTTER_FEEDBACK_WHAT_WAS_MISSING,
     VERDICT,
 )
-
-HELPFUL, NOT_HELPFUL = "helpful", "not_helpful"
 
 
 def answer_rated(tracker: Tracker) -> dict[str, Any] | None:
@@ -42,7 +41,7 @@ class ActionRecordFeedback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         verdicts = latest_entities(tracker, VERDICT)
-        verdict = verdicts[0] if verdicts and verdicts[0] in (HELPFUL, NOT_HELPFUL) else None
+        verdict = verdicts[0] if verdicts and verdicts[0] in VERDICTS else None
         rated = answer_rated(tracker)
         if verdict is None or rated is None:  # a stray or forged payload: nothing to record
             dispatcher.utter_message(response=UTTER_FEEDBACK_THANKS)

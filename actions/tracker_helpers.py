@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from liptwitch.core.answers import PARAGRAPH, Answerer, Context, Reply
+from liptwitch.core.commands import HELPFUL, NOT_HELPFUL
 from liptwitch.core.composer import Composer
 from liptwitch.core.handoff import HandOffSummariser
 from liptwitch.core.knowledge_base import TOPIC_KINDS, load_knowledge_base
@@ -20,10 +21,12 @@ from liptwitch.vocabulary import (
     CONTEXT_KIND,
     CONTEXT_LISTED,
     CONTEXT_TOPICS,
+    FEEDBACK,
     IMMEDIATE_LEVELS,
     TOPIC,
     URGENT,
     UTTER_SAFETY_NET,
+    VERDICT,
     red_flag_intent,
 )
 
@@ -91,8 +94,8 @@ def context_events(context: Context) -> list[EventType]:
 
 
 # Under each answer: was it helpful? The payload names the verdict; action_record_feedback keeps it.
-FEEDBACK_BUTTONS = [{"title": "\U0001F44D Helpful", "payload": '/feedback{"verdict": "helpful"}'},
-                    {"title": "\U0001F44E Not helpful", "payload": '/feedback{"verdict": "not_helpful"}'}]
+FEEDBACK_BUTTONS = [{"title": title, "payload": f'/{FEEDBACK}{{"{VERDICT}": "{verdict}"}}'}
+                    for title, verdict in (("\U0001F44D Helpful", HELPFUL), ("\U0001F44E Not helpful", NOT_HELPFUL))]
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply, intent: str, ask_feedback: bool = True) -> None:

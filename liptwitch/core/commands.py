@@ -19,7 +19,8 @@ from liptwitch.vocabulary import CHECK_MY_TWITCHING, FEEDBACK, GREET, VERDICT
 from liptwitch.vocabulary import TOPIC as TOPIC_ENTITY
 
 OFFERED_INTENTS = frozenset({*QUESTION_INTENTS, CHECK_MY_TWITCHING, GREET, FEEDBACK})
-VERDICTS = ("helpful", "not_helpful")  # the feedback buttons' (actions/tracker_helpers.py FEEDBACK_BUTTONS)
+HELPFUL, NOT_HELPFUL = "helpful", "not_helpful"  # the verdicts of the 👍/👎 buttons under an answer
+VERDICTS = (HELPFUL, NOT_HELPFUL)
 _COMMAND = re.compile(r"/(?P<intent>[a-z_]+)(?P<entities>\{[^\n]*\})?")
 
 
